@@ -1,0 +1,1 @@
+//! Desired state and reconciler joining providers, BGP and netlink.

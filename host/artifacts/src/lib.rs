@@ -1,0 +1,1 @@
+//! Builds guest WebAssembly components (providers, hostile test guests) for tests.

@@ -1,0 +1,1 @@
+//! Herald's BGP speaker: codec glue, session FSM, RIB-out.

@@ -1,0 +1,1 @@
+//! Netlink actuator: VIP addresses and routes to BGP peers.

@@ -1,0 +1,1 @@
+//! Sandboxed WebAssembly runtime for Herald peer-discovery providers.

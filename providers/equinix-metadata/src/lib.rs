@@ -1,0 +1,1 @@
+//! Herald provider: Equinix Metal peers from metadata.

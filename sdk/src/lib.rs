@@ -1,0 +1,1 @@
+//! SDK for writing Herald peer-discovery providers as WebAssembly components.
