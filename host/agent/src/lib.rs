@@ -1,1 +1,31 @@
 //! Desired state and reconciler joining providers, BGP and netlink.
+//!
+//! Static mode today: [`config::AgentConfig`] from kube-vip-style flags → [`desired::DesiredState`]
+//! → [`reconciler::Reconciler`] applying the difference through a [`actuator::BgpActuator`] and a
+//! [`actuator::NetActuator`]. Providers and Kubernetes watches will feed the same reconciler.
+
+pub mod actuator;
+pub mod bgp_peers;
+pub mod config;
+pub mod desired;
+pub mod error;
+pub mod live;
+pub mod plan;
+pub mod reconciler;
+pub mod runner;
+pub mod secret;
+pub mod session_log;
+pub mod vips;
+
+pub use actuator::{ActuatorError, BgpActuator, NetActuator, PeerState};
+pub use config::{AgentConfig, PeerSpec, SpeakerSettings, StaticFlags};
+pub use desired::DesiredState;
+pub use error::ConfigError;
+pub use reconciler::{Reconciler, SHUTDOWN_COMMUNICATION};
+pub use runner::{RunSummary, run_static};
+pub use secret::Secret;
+
+#[cfg(test)]
+mod fake;
+#[cfg(test)]
+mod reconciler_tests;

@@ -7,7 +7,11 @@ mod provider_cmd;
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "herald", version, about = "Announce virtual IPs over BGP, with peers found by WebAssembly providers")]
+#[command(
+    name = "herald",
+    version,
+    about = "Announce virtual IPs over BGP, with peers found by WebAssembly providers"
+)]
 struct Cli {
     /// Log format: `text` for humans, `json` for log collectors.
     #[arg(long, global = true, env = "HERALD_LOG_FORMAT", default_value = "text")]
@@ -37,7 +41,9 @@ fn init_logging(format: LogFormat) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        // Colour codes only for a person at a terminal, not in kubelet's or a test's log capture.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
     match format {
         LogFormat::Text => builder.init(),
         LogFormat::Json => builder.json().init(),

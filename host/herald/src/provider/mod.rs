@@ -1,0 +1,6 @@
+//! Pieces of `herald provider`: finding the file, reading the Node, parsing flags, printing.
+
+pub mod config_args;
+pub mod locate;
+pub mod node;
+pub mod output;

@@ -1,0 +1,111 @@
+//! Provider call costs: compile, load from the on-disk cache, fresh instance, whole discover().
+//! Run with `cargo bench -p herald-runtime`; RSS of the CLI is measured by bench/provider-rss.sh.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use herald_runtime::{Grants, NodeContext, ProviderConfig, Runtime, RuntimeConfig};
+
+/// The fixture node's annotations (cloud-provider-equinix-metal v3.3 format, fake password).
+fn equinix_node() -> NodeContext {
+    let mut annotations = BTreeMap::new();
+    annotations.insert(
+        "metal.equinix.com/network-4-private".to_string(),
+        "10.70.17.0/25".to_string(),
+    );
+    for (n, peer) in ["169.254.255.1", "169.254.255.2"].iter().enumerate() {
+        let key = |suffix: &str| format!("metal.equinix.com/bgp-peers-{n}-{suffix}");
+        annotations.insert(key("node-asn"), "65000".into());
+        annotations.insert(key("peer-asn"), "65530".into());
+        annotations.insert(key("peer-ip"), (*peer).into());
+        annotations.insert(key("src-ip"), "10.70.17.9".into());
+        annotations.insert(key("bgp-pass"), "RXhhbXBsZVBhc3MxMjM=".into());
+    }
+    NodeContext {
+        node_name: "k8s-cp-1".into(),
+        provider_id: Some("equinixmetal://a83d79c2-0d9a-4bd9-a0ad-d8cdcc900739".into()),
+        annotations,
+        labels: BTreeMap::new(),
+    }
+}
+
+fn report_sizes() {
+    for (name, path) in herald_artifacts::ALL_COMPONENTS {
+        match std::fs::metadata(path) {
+            Ok(meta) => eprintln!("size {name}: {} bytes", meta.len()),
+            Err(_) => eprintln!("size {name}: not built"),
+        }
+    }
+}
+
+fn benches(c: &mut Criterion) {
+    report_sizes();
+    let tokio = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let cached = Runtime::new(RuntimeConfig {
+        cache_dir: Some(cache.path().to_path_buf()),
+        ..RuntimeConfig::default()
+    })
+    .unwrap();
+    let uncached = Runtime::new(RuntimeConfig::default()).unwrap();
+
+    let annotations = Path::new(herald_artifacts::EQUINIX_ANNOTATIONS_COMPONENT);
+    let hostile = Path::new(herald_artifacts::HOSTILE_COMPONENT);
+    // The annotations provider is the real workload; the hostile guest stands in if it is not built.
+    let (subject, config) = if annotations.is_file() {
+        (annotations, ProviderConfig::default())
+    } else {
+        eprintln!("equinix-annotations not built: benchmarking the hostile guest in mode=ok");
+        (hostile, ProviderConfig::from_pairs([("mode", "ok")]))
+    };
+    let provider = cached.load(subject).unwrap();
+    let node = equinix_node();
+    let grants = Grants::none();
+    let peers = tokio
+        .block_on(provider.discover(&config, &grants, &node))
+        .unwrap()
+        .peers
+        .len();
+    eprintln!("{} finds {peers} peers", provider.identity());
+
+    c.bench_function("discover (fresh instance + configure + discover)", |b| {
+        b.iter(|| {
+            tokio
+                .block_on(provider.discover(&config, &grants, &node))
+                .unwrap()
+        })
+    });
+    c.bench_function("fresh instance only", |b| {
+        b.iter(|| tokio.block_on(provider.instantiate_only()).unwrap())
+    });
+    c.bench_function("load from the compiled-component cache", |b| {
+        b.iter(|| cached.load(subject).unwrap())
+    });
+
+    let mut compile = c.benchmark_group("first compile");
+    compile.sample_size(10);
+    let mut guests = vec![hostile];
+    for path in [
+        herald_artifacts::EQUINIX_ANNOTATIONS_COMPONENT,
+        herald_artifacts::EQUINIX_METADATA_COMPONENT,
+        herald_artifacts::EQUINIX_API_COMPONENT,
+    ] {
+        if Path::new(path).is_file() {
+            guests.push(Path::new(path));
+        }
+    }
+    for path in guests {
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        compile.bench_function(name, |b| b.iter(|| uncached.load(path).unwrap()));
+    }
+    compile.finish();
+}
+
+criterion_group!(provider_benches, benches);
+criterion_main!(provider_benches);

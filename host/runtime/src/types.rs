@@ -1,0 +1,63 @@
+//! Values passed to and returned from providers, in host types (addresses parsed, secrets wrapped).
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::IpAddr;
+use std::time::Duration;
+
+/// What the host knows about the node (from its Kubernetes Node object or from flags).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NodeContext {
+    pub node_name: String,
+    pub provider_id: Option<String>,
+    pub annotations: BTreeMap<String, String>,
+    pub labels: BTreeMap<String, String>,
+}
+
+/// A provider's answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Discovery {
+    pub peers: Vec<BgpPeer>,
+    /// When to ask again; `None` = only when the node context changes.
+    pub refresh_after: Option<Duration>,
+}
+
+/// One BGP neighbour, validated by the host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BgpPeer {
+    pub peer_address: IpAddr,
+    pub peer_asn: u32,
+    pub local_asn: u32,
+    pub source_address: Option<IpAddr>,
+    pub password: Option<Password>,
+    pub multihop_ttl: Option<u8>,
+    pub route_via: Option<IpAddr>,
+    pub hold_time_seconds: Option<u16>,
+    pub port: Option<u16>,
+}
+
+/// A TCP MD5 password. `Debug` and `Display` never show it; only the BGP layer calls `expose`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Password(String);
+
+impl Password {
+    pub fn new(secret: impl Into<String>) -> Self {
+        Self(secret.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+impl fmt::Display for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
