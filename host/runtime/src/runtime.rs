@@ -22,7 +22,7 @@ pub struct Runtime {
 
 impl Runtime {
     pub fn new(config: RuntimeConfig) -> Result<Self, RuntimeError> {
-        let engine = new_engine()?;
+        let engine = new_engine(config.memory_limit_bytes)?;
         let linker_v0_1_0 =
             linker_v0_1_0(&engine).map_err(|err| RuntimeError::Linker(err.to_string()))?;
         Ok(Self {

@@ -96,7 +96,8 @@ pub(crate) struct CallLimits {
 const MAX_INSTANCES: usize = 64;
 const MAX_TABLES: usize = 64;
 const MAX_MEMORIES: usize = 64;
-const MAX_TABLE_ELEMENTS: usize = 1_000_000;
+/// Also the size of each pooled table slot (`engine.rs`).
+pub(crate) const MAX_TABLE_ELEMENTS: usize = 100_000;
 
 impl ResourceLimiter for CallLimits {
     fn memory_growing(
