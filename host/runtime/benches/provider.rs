@@ -75,6 +75,13 @@ fn benches(c: &mut Criterion) {
                 .unwrap()
         })
     });
+    c.bench_function("configure (fresh instance + configure)", |b| {
+        b.iter(|| {
+            tokio
+                .block_on(provider.configure(&config, &grants))
+                .unwrap()
+        })
+    });
     c.bench_function("fresh instance only", |b| {
         b.iter(|| tokio.block_on(provider.instantiate_only()).unwrap())
     });
