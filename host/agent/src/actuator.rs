@@ -5,6 +5,7 @@ use std::future::Future;
 use std::net::IpAddr;
 use std::time::Duration;
 
+use herald_bgp::RouteAttributes;
 use ipnet::IpNet;
 
 use crate::config::PeerSpec;
@@ -41,6 +42,10 @@ pub struct PeerState {
     /// FSM state in words ("Established", "Active", …).
     pub state: String,
     pub last_error: Option<String>,
+    /// Time since the session became Established.
+    pub uptime: Option<Duration>,
+    /// Prefixes currently advertised to the peer.
+    pub prefixes_advertised: u64,
 }
 
 pub trait BgpActuator {
@@ -51,10 +56,11 @@ pub trait BgpActuator {
         &self,
         address: IpAddr,
     ) -> impl Future<Output = Result<(), ActuatorError>> + Send;
-    /// Announces prefixes to every peer (now and after every reconnect).
+    /// Announces prefixes to every peer (now and after every reconnect); announcing a prefix again
+    /// with other attributes replaces them.
     fn announce(
         &self,
-        prefixes: &[IpNet],
+        prefixes: &[(IpNet, RouteAttributes)],
     ) -> impl Future<Output = Result<(), ActuatorError>> + Send;
     fn withdraw(
         &self,

@@ -70,6 +70,8 @@ pub struct PeerSpec {
     pub address: IpAddr,
     pub port: u16,
     pub asn: u32,
+    /// The ASN presented to this peer; `None` = the speaker's (`--localAS`).
+    pub local_asn: Option<u32>,
     pub password: Option<Secret>,
     /// `None` = directly connected (TTL 1 for eBGP).
     pub multihop_ttl: Option<u8>,
@@ -92,10 +94,31 @@ pub struct AgentConfig {
     pub shutdown_timeout: Duration,
 }
 
-impl AgentConfig {
-    pub fn from_flags(flags: StaticFlags) -> Result<Self, ConfigError> {
-        let speaker = speaker_settings(&flags)?;
-        let (hold_time, keepalive) = timers(&flags)?;
+/// What the flags say in either mode: the peers given on the command line (maybe none, when a
+/// provider finds them), the VIPs, the timers and the speaker identity if given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlagSettings {
+    /// `--bgpRouterID`, else an IPv4 `--sourceIP`.
+    pub router_id: Option<Ipv4Addr>,
+    /// `--localAS`.
+    pub local_asn: Option<u32>,
+    pub graceful_restart_time: Option<u16>,
+    pub static_peers: Vec<PeerSpec>,
+    pub vips: Vec<IpNet>,
+    pub interface: String,
+    pub vip_addresses: bool,
+    pub shutdown_timeout: Duration,
+    /// Hold time and keepalive for peers that do not bring their own.
+    pub hold_time: u16,
+    pub keepalive: u16,
+    /// TTL for multihop peers given on the command line.
+    pub multihop_ttl: u8,
+}
+
+impl FlagSettings {
+    pub fn from_flags(flags: &StaticFlags) -> Result<Self, ConfigError> {
+        let (router_id, local_asn, graceful_restart_time) = speaker_flags(flags)?;
+        let (hold_time, keepalive) = timers(flags)?;
         let multihop_ttl = match flags.multihop_ttl {
             Some(0) => {
                 return Err(ConfigError::invalid(
@@ -111,7 +134,7 @@ impl AgentConfig {
 
         let mut peers = Vec::new();
         let mut seen = BTreeSet::new();
-        for entry in peer_entries(&flags)? {
+        for entry in peer_entries(flags)? {
             if !seen.insert(entry.address) {
                 return Err(ConfigError::invalid(
                     "--bgppeers",
@@ -126,6 +149,7 @@ impl AgentConfig {
                 address: entry.address,
                 port: entry.port.unwrap_or(DEFAULT_PORT),
                 asn: entry.asn,
+                local_asn: None,
                 password: entry.password,
                 multihop_ttl: entry.multihop.then_some(multihop_ttl),
                 source_address,
@@ -134,13 +158,6 @@ impl AgentConfig {
                 keepalive,
             });
         }
-        if peers.is_empty() {
-            return Err(ConfigError::Missing {
-                flag: "--peerAddress",
-                hint: "give at least one BGP peer with --peerAddress/--peerAS or --bgppeers",
-            });
-        }
-
         let mut vips: BTreeSet<IpNet> = flags.vips.iter().copied().collect();
         if let Some(path) = &flags.vips_file {
             vips.extend(read_vips_file("--vips-file", path)?);
@@ -155,33 +172,92 @@ impl AgentConfig {
         check_interface_name(&interface)?;
 
         Ok(Self {
-            speaker,
-            peers,
+            router_id,
+            local_asn,
+            graceful_restart_time,
+            static_peers: peers,
             vips: vips.into_iter().collect(),
             interface,
             vip_addresses: !flags.announce_only,
             shutdown_timeout: flags.shutdown_timeout.unwrap_or(DEFAULT_SHUTDOWN_TIMEOUT),
+            hold_time,
+            keepalive,
+            multihop_ttl,
+        })
+    }
+
+    /// The speaker identity: the flags if given, else taken from the peers (the first IPv4 source
+    /// address as router ID, the first peer's own local ASN), else kube-vip's default ASN.
+    pub fn speaker<'a>(
+        &self,
+        peers: impl IntoIterator<Item = &'a PeerSpec> + Clone,
+    ) -> Result<SpeakerSettings, ConfigError> {
+        let router_id = self.router_id.or_else(|| {
+            peers
+                .clone()
+                .into_iter()
+                .find_map(|peer| match peer.source_address {
+                    Some(IpAddr::V4(source)) => Some(source),
+                    _ => None,
+                })
+        });
+        let Some(router_id) = router_id else {
+            return Err(ConfigError::Missing {
+                flag: "--bgpRouterID",
+                hint: "give an IPv4 address, usually the node's own (e.g. --bgpRouterID 192.0.2.2), \
+                       or use peers that carry an IPv4 source address",
+            });
+        };
+        let local_asn = self
+            .local_asn
+            .or_else(|| peers.into_iter().find_map(|peer| peer.local_asn))
+            .unwrap_or(DEFAULT_LOCAL_ASN);
+        Ok(SpeakerSettings {
+            router_id,
+            local_asn,
+            graceful_restart_time: self.graceful_restart_time,
         })
     }
 }
 
-fn speaker_settings(flags: &StaticFlags) -> Result<SpeakerSettings, ConfigError> {
-    let local_asn = flags.local_asn.unwrap_or(DEFAULT_LOCAL_ASN);
-    if local_asn == 0 {
+impl AgentConfig {
+    /// Static mode: the peers must be on the command line, and the speaker identity follows.
+    pub fn from_flags(flags: StaticFlags) -> Result<Self, ConfigError> {
+        let settings = FlagSettings::from_flags(&flags)?;
+        if settings.static_peers.is_empty() {
+            return Err(ConfigError::Missing {
+                flag: "--peerAddress",
+                hint: "give at least one BGP peer with --peerAddress/--peerAS or --bgppeers",
+            });
+        }
+        let speaker = settings.speaker(&settings.static_peers)?;
+        Ok(Self {
+            speaker,
+            peers: settings.static_peers,
+            vips: settings.vips,
+            interface: settings.interface,
+            vip_addresses: settings.vip_addresses,
+            shutdown_timeout: settings.shutdown_timeout,
+        })
+    }
+}
+
+/// `--bgpRouterID` (or an IPv4 `--sourceIP`), `--localAS`, graceful restart: each optional.
+type SpeakerFlags = (Option<Ipv4Addr>, Option<u32>, Option<u16>);
+
+fn speaker_flags(flags: &StaticFlags) -> Result<SpeakerFlags, ConfigError> {
+    if flags.local_asn == Some(0) {
         return Err(ConfigError::invalid("--localAS", "0", "AS 0 is reserved"));
     }
     // kube-vip requires the router ID; an IPv4 source address is an obvious stand-in.
     let router_id = match (flags.router_id, flags.source_ip) {
-        (Some(id), _) => id,
-        (None, Some(IpAddr::V4(source))) => source,
-        (None, _) => {
-            return Err(ConfigError::Missing {
-                flag: "--bgpRouterID",
-                hint: "give an IPv4 address, usually the node's own (e.g. --bgpRouterID 192.0.2.2)",
-            });
-        }
+        (Some(id), _) => Some(id),
+        (None, Some(IpAddr::V4(source))) => Some(source),
+        (None, _) => None,
     };
-    if router_id.is_unspecified() {
+    if let Some(router_id) = router_id
+        && router_id.is_unspecified()
+    {
         return Err(ConfigError::invalid(
             "--bgpRouterID",
             router_id.to_string(),
@@ -199,11 +275,7 @@ fn speaker_settings(flags: &StaticFlags) -> Result<SpeakerSettings, ConfigError>
         }
         (true, time) => Some(time.unwrap_or(DEFAULT_GRACEFUL_RESTART_TIME)),
     };
-    Ok(SpeakerSettings {
-        router_id,
-        local_asn,
-        graceful_restart_time,
-    })
+    Ok((router_id, flags.local_asn, graceful_restart_time))
 }
 
 fn timers(flags: &StaticFlags) -> Result<(u16, u16), ConfigError> {

@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
+use herald_bgp::RouteAttributes;
 use ipnet::IpNet;
 
 use crate::config::{AgentConfig, PeerSpec};
@@ -14,8 +15,8 @@ use crate::config::{AgentConfig, PeerSpec};
 pub struct DesiredState {
     /// One session per peer address.
     pub peers: BTreeMap<IpAddr, PeerSpec>,
-    /// Prefixes announced to every peer.
-    pub prefixes: BTreeSet<IpNet>,
+    /// Prefixes announced to every peer, with their attributes.
+    pub prefixes: BTreeMap<IpNet, RouteAttributes>,
     /// Addresses on the VIP interface.
     pub addresses: BTreeSet<IpNet>,
     /// Host routes to peers: peer address → gateway.
@@ -33,7 +34,11 @@ impl DesiredState {
             .values()
             .filter_map(|peer| peer.route_via.map(|gateway| (peer.address, gateway)))
             .collect();
-        let prefixes = config.vips.iter().map(IpNet::trunc).collect();
+        let prefixes = config
+            .vips
+            .iter()
+            .map(|vip| (vip.trunc(), RouteAttributes::default()))
+            .collect();
         let addresses = if config.vip_addresses {
             config.vips.iter().copied().collect()
         } else {
@@ -74,6 +79,7 @@ mod tests {
                 address: "169.254.255.1".parse().unwrap(),
                 port: 179,
                 asn: 65530,
+                local_asn: None,
                 password: None,
                 multihop_ttl: Some(2),
                 source_address: None,
@@ -94,7 +100,7 @@ mod tests {
     #[test]
     fn prefixes_are_networks_and_addresses_keep_the_host_part() {
         let desired = DesiredState::from_config(&config(true));
-        let prefixes: Vec<String> = desired.prefixes.iter().map(ToString::to_string).collect();
+        let prefixes: Vec<String> = desired.prefixes.keys().map(ToString::to_string).collect();
         assert_eq!(prefixes, ["198.51.100.0/24", "203.0.113.10/32"]);
         let addresses: Vec<String> = desired.addresses.iter().map(ToString::to_string).collect();
         assert_eq!(addresses, ["198.51.100.7/24", "203.0.113.10/32"]);

@@ -5,6 +5,7 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use herald_bgp::RouteAttributes;
 use ipnet::IpNet;
 
 use crate::actuator::{ActuatorError, BgpActuator, Failures, NetActuator, PeerState};
@@ -60,10 +61,12 @@ impl BgpActuator for Fake {
         Ok(())
     }
 
-    async fn announce(&self, prefixes: &[IpNet]) -> Result<(), ActuatorError> {
+    async fn announce(&self, prefixes: &[(IpNet, RouteAttributes)]) -> Result<(), ActuatorError> {
         let mut world = self.world();
         world.call(format!("announce {}", prefixes.len()))?;
-        world.announced.extend(prefixes.iter().copied());
+        world
+            .announced
+            .extend(prefixes.iter().map(|(prefix, _)| *prefix));
         Ok(())
     }
 

@@ -2,6 +2,7 @@
 
 use std::net::IpAddr;
 
+use herald_bgp::RouteAttributes;
 use ipnet::IpNet;
 
 use crate::config::PeerSpec;
@@ -18,7 +19,8 @@ pub struct Plan {
     /// Peers gone, or changed (removed and added again).
     pub peers_to_remove: Vec<IpAddr>,
     pub addresses_to_add: Vec<IpNet>,
-    pub prefixes_to_announce: Vec<IpNet>,
+    /// New prefixes and prefixes whose attributes changed.
+    pub prefixes_to_announce: Vec<(IpNet, RouteAttributes)>,
     pub peers_to_add: Vec<PeerSpec>,
     pub prefixes_to_withdraw: Vec<IpNet>,
     pub addresses_to_remove: Vec<IpNet>,
@@ -62,12 +64,14 @@ impl Plan {
                 .collect(),
             prefixes_to_announce: desired
                 .prefixes
-                .difference(&applied.prefixes)
-                .copied()
+                .iter()
+                .filter(|(prefix, attributes)| applied.prefixes.get(prefix) != Some(attributes))
+                .map(|(prefix, attributes)| (*prefix, attributes.clone()))
                 .collect(),
             prefixes_to_withdraw: applied
                 .prefixes
-                .difference(&desired.prefixes)
+                .keys()
+                .filter(|prefix| !desired.prefixes.contains_key(prefix))
                 .copied()
                 .collect(),
             addresses_to_remove: applied
@@ -93,6 +97,7 @@ mod tests {
             address: address.parse().unwrap(),
             port: 179,
             asn,
+            local_asn: None,
             password: None,
             multihop_ttl: None,
             source_address: None,
@@ -105,7 +110,10 @@ mod tests {
     fn state(peers: &[PeerSpec], prefixes: &[&str], routes: &[(&str, &str)]) -> DesiredState {
         DesiredState {
             peers: peers.iter().map(|p| (p.address, p.clone())).collect(),
-            prefixes: prefixes.iter().map(|p| p.parse().unwrap()).collect(),
+            prefixes: prefixes
+                .iter()
+                .map(|p| (p.parse().unwrap(), RouteAttributes::default()))
+                .collect(),
             addresses: prefixes.iter().map(|p| p.parse().unwrap()).collect(),
             peer_routes: routes
                 .iter()
@@ -169,7 +177,7 @@ mod tests {
         assert_eq!(plan.peers_to_add[0].asn, 65002);
         assert_eq!(plan.routes_to_ensure.len(), 1);
         assert!(plan.routes_to_remove.is_empty());
-        assert_eq!(plan.prefixes_to_announce[0].to_string(), "203.0.113.2/32");
+        assert_eq!(plan.prefixes_to_announce[0].0.to_string(), "203.0.113.2/32");
         assert_eq!(plan.prefixes_to_withdraw[0].to_string(), "203.0.113.1/32");
     }
 }

@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use std::fmt::Display;
 use std::time::Duration;
 
+use herald_bgp::RouteAttributes;
 use ipnet::IpNet;
 use tracing::{debug, info, warn};
 
@@ -109,17 +110,19 @@ impl<B: BgpActuator, N: NetActuator> Reconciler<B, N> {
             .difference(&self.applied.addresses)
             .map(IpNet::trunc)
             .collect();
-        let to_announce: Vec<IpNet> = plan
+        let to_announce: Vec<(IpNet, RouteAttributes)> = plan
             .prefixes_to_announce
             .iter()
-            .filter(|prefix| !not_ready.contains(prefix))
-            .copied()
+            .filter(|(prefix, _)| !not_ready.contains(prefix))
+            .cloned()
             .collect();
         if !to_announce.is_empty() {
             match self.bgp.announce(&to_announce).await {
                 Ok(()) => {
-                    log_items("prefix announced", &to_announce);
-                    self.applied.prefixes.extend(to_announce.iter().copied());
+                    let prefixes: Vec<IpNet> =
+                        to_announce.iter().map(|(prefix, _)| *prefix).collect();
+                    log_items("prefix announced", &prefixes);
+                    self.applied.prefixes.extend(to_announce);
                 }
                 Err(error) => outcome.fail(&error),
             }

@@ -12,6 +12,7 @@ fn peer(address: &str, route_via: Option<&str>) -> PeerSpec {
         address: address.parse().unwrap(),
         port: 179,
         asn: 65530,
+        local_asn: None,
         password: None,
         multihop_ttl: Some(2),
         source_address: None,
@@ -24,7 +25,10 @@ fn peer(address: &str, route_via: Option<&str>) -> PeerSpec {
 fn desired(peers: &[PeerSpec], vips: &[&str]) -> DesiredState {
     DesiredState {
         peers: peers.iter().map(|p| (p.address, p.clone())).collect(),
-        prefixes: vips.iter().map(|v| v.parse().unwrap()).collect(),
+        prefixes: vips
+            .iter()
+            .map(|v| (v.parse().unwrap(), herald_bgp::RouteAttributes::default()))
+            .collect(),
         addresses: vips.iter().map(|v| v.parse().unwrap()).collect(),
         peer_routes: peers
             .iter()

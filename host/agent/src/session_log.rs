@@ -71,6 +71,8 @@ mod tests {
             established,
             state: if established { "Established" } else { "Active" }.to_owned(),
             last_error: (!established).then(|| "connection refused".to_owned()),
+            uptime: None,
+            prefixes_advertised: 0,
         }
     }
 

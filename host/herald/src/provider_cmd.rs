@@ -10,7 +10,7 @@ use anyhow::Context as _;
 use herald_runtime::{Grants, ProviderConfig, Runtime, RuntimeConfig};
 
 #[path = "provider/mod.rs"]
-mod provider;
+pub(crate) mod provider;
 
 use self::provider::{config_args, locate, node, output};
 

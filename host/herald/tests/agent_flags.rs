@@ -105,11 +105,123 @@ fn short_hold_time_names_the_flag() {
 }
 
 #[test]
-fn kubernetes_mode_is_refused_clearly() {
-    let output = herald(&["agent", "--kubernetes=true", "--bgp"], &[]);
-    assert_fails_naming(&output, &["--kubernetes=true", "not yet supported"]);
-    let output = herald(&["agent", "--bgp"], &[]);
-    assert_fails_naming(&output, &["not yet supported"]);
+fn kubernetes_mode_needs_peers_and_something_to_announce() {
+    let output = herald(
+        &["agent", "--bgp", "--controlplane", "--vip", "203.0.113.10"],
+        &[],
+    );
+    assert_fails_naming(&output, &["no BGP peers", "--provider", "--peerAddress"]);
+    let output = herald(&["agent", "--peerAddress", "192.0.2.1"], &[]);
+    assert_fails_naming(
+        &output,
+        &["nothing to announce", "--controlplane", "--services"],
+    );
+    let output = herald(
+        &["agent", "--peerAddress", "192.0.2.1", "--controlplane"],
+        &[],
+    );
+    assert_fails_naming(&output, &["--controlplane needs the VIP"]);
+    // kube-vip's variables mean the same.
+    let output = herald(
+        &["agent", "--peerAddress", "192.0.2.1"],
+        &[("cp_enable", "true")],
+    );
+    assert_fails_naming(&output, &["--controlplane needs the VIP"]);
+    let output = herald(
+        &[
+            "agent",
+            "--kubernetes=false",
+            "--peerAddress",
+            "192.0.2.1",
+            "--services",
+            "--nodeName",
+            "n1",
+        ],
+        &[],
+    );
+    assert_fails_naming(&output, &["--services needs Kubernetes"]);
+}
+
+#[test]
+fn kube_vip_peer_switches_are_checked_and_never_echo_the_token() {
+    let output = herald(
+        &[
+            "agent",
+            "--services",
+            "--annotations",
+            "metal.equinix.com",
+            "--metal",
+            "--metalKey",
+            "hunter2-token",
+        ],
+        &[],
+    );
+    assert_fails_naming(&output, &["choose one peer source"]);
+    assert!(
+        !stderr(&output).contains("hunter2-token"),
+        "{}",
+        stderr(&output)
+    );
+    let output = herald(
+        &["agent", "--services", "--metal", "--metalProjectID", "p"],
+        &[],
+    );
+    assert_fails_naming(&output, &["--metal needs the API token"]);
+    let output = herald(
+        &[
+            "agent",
+            "--services",
+            "--provider-config",
+            "/nonexistent/cloud-sa.json",
+        ],
+        &[],
+    );
+    assert_fails_naming(
+        &output,
+        &["--provider-config", "/nonexistent/cloud-sa.json"],
+    );
+    let output = herald(
+        &["agent", "--services", "--provider", "no-such-provider"],
+        &[],
+    );
+    assert_fails_naming(&output, &["no-such-provider", "not found"]);
+}
+
+#[test]
+fn lease_timing_and_observability_address_are_validated() {
+    let output = herald(
+        &[
+            "agent",
+            "--peerAddress",
+            "192.0.2.1",
+            "--controlplane",
+            "--vip",
+            "203.0.113.10",
+            "--leaderElection",
+            "--leaseDuration",
+            "5",
+            "--leaseRenewDuration",
+            "10",
+            "--nodeName",
+            "n1",
+        ],
+        &[],
+    );
+    assert_fails_naming(&output, &["--leaseDuration", "--leaseRenewDuration"]);
+    let output = herald(
+        &[
+            "agent",
+            "--peerAddress",
+            "192.0.2.1",
+            "--services",
+            "--prometheusHTTPServer",
+            "bogus",
+            "--nodeName",
+            "n1",
+        ],
+        &[],
+    );
+    assert_fails_naming(&output, &["--prometheusHTTPServer", "bogus"]);
 }
 
 #[test]

@@ -139,7 +139,20 @@ pub struct FixtureServer {
 
 impl FixtureServer {
     pub async fn start(routes: Vec<(String, Route)>) -> std::io::Result<Self> {
-        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        Self::serve(TcpListener::bind("127.0.0.1:0").await?, routes)
+    }
+
+    /// Serves on a listener the caller bound (e.g. inside a test's network namespace, where the
+    /// socket stays); needs a tokio runtime.
+    pub fn start_on(
+        listener: std::net::TcpListener,
+        routes: Vec<(String, Route)>,
+    ) -> std::io::Result<Self> {
+        listener.set_nonblocking(true)?;
+        Self::serve(TcpListener::from_std(listener)?, routes)
+    }
+
+    fn serve(listener: TcpListener, routes: Vec<(String, Route)>) -> std::io::Result<Self> {
         let address = listener.local_addr()?;
         let state = Arc::new(State {
             routes,

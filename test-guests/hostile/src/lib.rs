@@ -16,7 +16,7 @@ use wasi::http::outgoing_handler;
 use wasi::http::types::{Fields, IncomingBody, OutgoingRequest, Scheme};
 use wasi::io::streams::StreamError;
 
-const METADATA_JSON: &str = r#"{"schema":1,"name":"hostile","version":"0.1.0","wit_version":"0.1.0","description":"Test guest that tries to escape the sandbox.","hosts":[{"url":"http://declared.example.invalid"},{"from_config":"url"}],"config":[{"key":"mode","description":"Which escape to attempt.","secret":false,"required":true},{"key":"url","description":"URL fetched in http mode.","secret":false,"required":false,"default":"http://declared.example.invalid/"},{"key":"path","description":"File read in read-file mode.","secret":false,"required":false},{"key":"swallow","description":"Hide HTTP errors from the host.","secret":false,"required":false},{"key":"token","description":"A secret that must never be printed.","secret":true,"required":false}]}"#;
+const METADATA_JSON: &str = r#"{"schema":1,"name":"hostile","version":"0.1.0","wit_version":"0.1.0","description":"Test guest that tries to escape the sandbox.","hosts":[{"url":"http://declared.example.invalid"},{"from_config":"url"}],"config":[{"key":"mode","description":"Which escape to attempt (from-node: the Node's herald.test/mode annotation decides).","secret":false,"required":true},{"key":"url","description":"URL fetched in http mode.","secret":false,"required":false,"default":"http://declared.example.invalid/"},{"key":"path","description":"File read in read-file mode.","secret":false,"required":false},{"key":"swallow","description":"Hide HTTP errors from the host.","secret":false,"required":false},{"key":"token","description":"A secret that must never be printed.","secret":true,"required":false}]}"#;
 
 #[unsafe(link_section = "herald:provider-metadata")]
 #[used]
@@ -79,7 +79,12 @@ impl Guest for Hostile {
     }
 
     fn discover(node: NodeContext) -> Result<Discovery, ProviderError> {
-        let mode = config_value("mode").unwrap_or_default();
+        let mut mode = config_value("mode").unwrap_or_default();
+        // `from-node`: the Node's `herald.test/mode` annotation picks the mode, so an agent test
+        // can turn a working provider hostile while the agent runs.
+        if mode == "from-node" {
+            mode = node_annotation(&node, "herald.test/mode").unwrap_or_else(|| "ok".into());
+        }
         match mode.as_str() {
             "ok" => Ok(one_peer("169.254.255.1")),
             "log" => {
@@ -138,6 +143,13 @@ fn trap() -> ! {
     core::arch::wasm32::unreachable();
     #[cfg(not(target_arch = "wasm32"))]
     std::process::abort()
+}
+
+fn node_annotation(node: &NodeContext, key: &str) -> Option<String> {
+    node.annotations
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.clone())
 }
 
 fn config_value_in(config: &[(String, String)], key: &str) -> Option<String> {

@@ -37,6 +37,7 @@ impl LiveBgp {
 pub(crate) fn peer_config(peer: &PeerSpec) -> PeerConfig {
     let mut config = PeerConfig::new(peer.address, peer.asn);
     config.port = peer.port;
+    config.local_asn = peer.local_asn;
     config.source_address = peer.source_address;
     config.password = peer
         .password
@@ -62,12 +63,8 @@ impl BgpActuator for LiveBgp {
             .map_err(|error| ActuatorError::new(format!("removing BGP peer {address}"), error))
     }
 
-    async fn announce(&self, prefixes: &[IpNet]) -> Result<(), ActuatorError> {
-        self.speaker.announce_many(
-            prefixes
-                .iter()
-                .map(|prefix| (*prefix, RouteAttributes::default())),
-        );
+    async fn announce(&self, prefixes: &[(IpNet, RouteAttributes)]) -> Result<(), ActuatorError> {
+        self.speaker.announce_many(prefixes.iter().cloned());
         Ok(())
     }
 
@@ -85,6 +82,8 @@ impl BgpActuator for LiveBgp {
                 established: status.state == SessionState::Established,
                 state: status.state.to_string(),
                 last_error: status.last_error,
+                uptime: status.uptime,
+                prefixes_advertised: status.counters.prefixes_advertised,
             })
             .collect()
     }
@@ -105,6 +104,7 @@ mod tests {
             address: "169.254.255.1".parse().unwrap(),
             port: 1179,
             asn: 65530,
+            local_asn: None,
             password: Some(Secret::new("pw")),
             multihop_ttl: Some(2),
             source_address: Some("192.0.2.2".parse().unwrap()),

@@ -12,12 +12,13 @@ use herald_agent::{Secret, StaticFlags};
 use ipnet::IpNet;
 
 use super::kubevip_env::{EnvSource, fallback, fallback_bool};
+use super::node_args::NodeArgs;
 
 #[derive(Debug, clap::Args)]
 #[command(about = "Run the node agent: BGP sessions, VIPs on the interface, routes to peers")]
 pub struct AgentArgs {
-    /// Watch Kubernetes for Services and node annotations. Only `--kubernetes=false` (static flags)
-    /// is supported in this build.
+    /// Watch Kubernetes (own Node, LoadBalancer Services, Lease). `--kubernetes=false`: flags only
+    /// (static peers and VIPs, or a provider with `--node FILE`).
     #[arg(long, env = "HERALD_KUBERNETES", value_name = "BOOL", num_args = 0..=1, require_equals = true,
           default_missing_value = "true", action = ArgAction::Set, value_parser = BoolishValueParser::new())]
     kubernetes: Option<bool>,
@@ -157,6 +158,9 @@ pub struct AgentArgs {
         value_name = "S"
     )]
     shutdown_timeout: Option<u64>,
+
+    #[command(flatten)]
+    pub node: NodeArgs,
 }
 
 /// The mode switches, resolved with kube-vip fallbacks.
@@ -173,11 +177,11 @@ impl AgentArgs {
         })
     }
 
-    pub fn into_flags(self, env: &dyn EnvSource) -> anyhow::Result<StaticFlags> {
+    pub fn static_flags(&self, env: &dyn EnvSource) -> anyhow::Result<StaticFlags> {
         let bgp_peers = if self.bgp_peers.is_empty() {
             env.get("bgp_peers").map(Secret::new).into_iter().collect()
         } else {
-            self.bgp_peers
+            self.bgp_peers.clone()
         };
         let vips = if self.vip.is_empty() && self.vips_file.is_none() {
             match env.get("vip_address") {
@@ -194,7 +198,7 @@ impl AgentArgs {
                 None => Vec::new(),
             }
         } else {
-            self.vip
+            self.vip.clone()
         };
         Ok(StaticFlags {
             local_asn: fallback(env, self.local_as, "bgp_as")?,
@@ -202,20 +206,20 @@ impl AgentArgs {
             peer_address: fallback(env, self.peer_address, "bgp_peeraddress")?,
             peer_asn: fallback(env, self.peer_as, "bgp_peeras")?,
             peer_password: if self.peer_pass_file.is_some() {
-                self.peer_pass
+                self.peer_pass.clone()
             } else {
-                fallback(env, self.peer_pass, "bgp_peerpass")?
+                fallback(env, self.peer_pass.clone(), "bgp_peerpass")?
             },
-            peer_password_file: self.peer_pass_file,
+            peer_password_file: self.peer_pass_file.clone(),
             peer_port: self.peer_port,
             multihop: fallback_bool(env, self.multihop, "bgp_multihop")?.unwrap_or(false),
             multihop_ttl: self.multihop_ttl,
-            peer_gateways: self.peer_gateway,
+            peer_gateways: self.peer_gateway.clone(),
             source_ip: fallback(env, self.source_ip, "bgp_sourceip")?,
             bgp_peers,
             vips,
-            vips_file: self.vips_file,
-            interface: fallback(env, self.interface, "vip_interface")?,
+            vips_file: self.vips_file.clone(),
+            interface: fallback(env, self.interface.clone(), "vip_interface")?,
             hold_time: fallback(env, self.hold_time, "bgp_hold_time")?,
             keepalive: fallback(env, self.keepalive, "bgp_keepalive_interval")?,
             graceful_restart: self.graceful_restart.unwrap_or(false),
