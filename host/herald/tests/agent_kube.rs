@@ -59,6 +59,23 @@ fn annotations_drive_the_peers_of_the_control_plane_vip() {
     assert_eq!(status["peers"][0]["md5"], true);
     assert_eq!(status["provider"]["result"], "ok");
 
+    // kubelet's status heartbeats do not make the agent call the provider again.
+    let calls = lab.status()["provider"]["calls"].as_u64().unwrap();
+    for beat in 0..3 {
+        let patch = json!({"status": {"conditions": [{"type": "Ready", "status": "True",
+            "lastHeartbeatTime": format!("2026-12-01T00:00:0{beat}Z")}]}});
+        lab.api
+            .merge_patch("v1", "Node", None, NODE, patch)
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(
+        lab.status()["provider"]["calls"].as_u64().unwrap(),
+        calls,
+        "a heartbeat called the provider"
+    );
+
     // The CCM moves the second peer: only that session is replaced.
     poll(WAIT, Duration::from_millis(100), || {
         lab.peer_uptime("169.254.255.1")
@@ -98,10 +115,18 @@ fn annotations_drive_the_peers_of_the_control_plane_vip() {
     );
 
     // No secret in /status, /metrics, Events or the log.
-    let (_, metrics) = lab.http_get("/metrics").unwrap();
+    let (metrics, _) = poll(WAIT, Duration::from_millis(100), || {
+        let (_, metrics) = lab.http_get("/metrics").unwrap();
+        if metrics.contains("herald_bgp_session_up{peer=\"169.254.255.3\"} 1") {
+            Ok(metrics)
+        } else {
+            Err(metrics)
+        }
+    })
+    .unwrap_or_else(|last| panic!("{last}"));
     assert!(
-        metrics.contains("herald_bgp_session_up{peer=\"169.254.255.3\"} 1"),
-        "{metrics}"
+        !metrics.contains("169.254.255.2"),
+        "the removed peer's series are gone:\n{metrics}"
     );
     assert!(
         metrics.contains("herald_provider_calls_total{result=\"ok\"}"),

@@ -18,6 +18,8 @@ pub use client::connect;
 pub use election::{LeaderElector, LeaseConfig};
 pub use error::KubeError;
 pub use events::{EventKind, EventSink};
+/// The client type the functions here take, so callers need no direct kube dependency.
+pub use kube::Client;
 pub use status::write_service_ingress;
 pub use types::{
     NodeInfo, ObjectKey, SERVICE_ANNOTATION_PREFIXES, ServiceInfo, ServicePort, SliceInfo,

@@ -24,7 +24,7 @@ const WRITE_RETRY: Duration = Duration::from_secs(5);
 
 /// What the Kubernetes tasks tell the loop.
 pub(crate) enum KubeMessage {
-    Connected(kube::Client),
+    Connected(herald_kube::Client),
     Event(KubeEvent),
     StatusWritten {
         service: ObjectKey,
@@ -35,7 +35,7 @@ pub(crate) enum KubeMessage {
 pub(crate) struct KubeSide {
     pub(crate) tx: mpsc::Sender<KubeMessage>,
     pub(crate) rx: mpsc::Receiver<KubeMessage>,
-    client: Option<kube::Client>,
+    client: Option<herald_kube::Client>,
     watchers: Option<WatchHandle>,
     elector: Option<LeaderElector>,
     pub(crate) leader: Option<watch::Receiver<bool>>,
@@ -93,7 +93,7 @@ impl KubeSide {
     /// Starts the watchers, the elector and the Event sink on a new client.
     pub(crate) fn on_connected(
         &mut self,
-        client: kube::Client,
+        client: herald_kube::Client,
         watch_config: WatchConfig,
         election: Option<&LeaseConfig>,
     ) {

@@ -9,6 +9,8 @@ pub mod inputs;
 mod kube_side;
 pub mod provider;
 pub mod run;
+#[cfg(test)]
+mod run_tests;
 
 pub use compute::{Computed, StatusWrite, compute};
 pub use config::{KubeSettings, NodeAgentConfig};

@@ -19,7 +19,7 @@ use crate::node_agent::inputs::{Change, Inputs};
 use crate::node_agent::kube_side::{KubeMessage, KubeSide};
 use crate::node_agent::provider::{ProviderDriver, ProviderOutcome, ProviderSetup, error_class};
 use crate::observe::Observed;
-use crate::observe::metrics::{PeerLabels, ResourceLabels, ResultLabels};
+use crate::observe::metrics::{PeerSample, ResourceLabels, ResultLabels};
 use crate::observe::status::{KubeReport, PeerReport, RouteReport, StatusReport};
 use crate::reconciler::Reconciler;
 use crate::runner::RunSummary;
@@ -380,18 +380,17 @@ where
         };
         let metrics = &self.observed.metrics;
         let mut reports = Vec::new();
+        metrics.set_peers(
+            &peers
+                .iter()
+                .map(|state| PeerSample {
+                    peer: state.address.to_string(),
+                    up: state.established,
+                    prefixes: state.prefixes_advertised,
+                })
+                .collect::<Vec<_>>(),
+        );
         for state in &peers {
-            let labels = PeerLabels {
-                peer: state.address.to_string(),
-            };
-            metrics
-                .session_up
-                .get_or_create(&labels)
-                .set(i64::from(state.established));
-            metrics
-                .prefixes_announced
-                .get_or_create(&labels)
-                .set(i64::try_from(state.prefixes_advertised).unwrap_or(i64::MAX));
             let spec = applied.and_then(|applied| applied.peers.get(&state.address));
             reports.push(PeerReport {
                 address: state.address.to_string(),

@@ -1,5 +1,8 @@
 //! Prometheus metrics (the Prometheus project's `prometheus-client`), prefixed `herald_`.
 
+use std::collections::BTreeSet;
+use std::sync::Mutex;
+
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -32,6 +35,15 @@ pub struct Metrics {
     pub reconcile_seconds: Histogram,
     pub services_announced: Gauge,
     pub watch_failures: Family<ResourceLabels, Counter>,
+    /// Peers with series in the per-peer families, so a removed peer's series go too.
+    peers_shown: Mutex<BTreeSet<String>>,
+}
+
+/// One peer's session as the per-peer metrics show it.
+pub struct PeerSample {
+    pub peer: String,
+    pub up: bool,
+    pub prefixes: u64,
 }
 
 impl Metrics {
@@ -96,7 +108,34 @@ impl Metrics {
             reconcile_seconds,
             services_announced,
             watch_failures,
+            peers_shown: Mutex::new(BTreeSet::new()),
         }
+    }
+
+    /// Sets the per-peer series to exactly these peers.
+    pub fn set_peers(&self, samples: &[PeerSample]) {
+        let mut shown = self
+            .peers_shown
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let current: BTreeSet<String> = samples.iter().map(|s| s.peer.clone()).collect();
+        for gone in shown.difference(&current) {
+            let labels = PeerLabels { peer: gone.clone() };
+            self.session_up.remove(&labels);
+            self.prefixes_announced.remove(&labels);
+        }
+        for sample in samples {
+            let labels = PeerLabels {
+                peer: sample.peer.clone(),
+            };
+            self.session_up
+                .get_or_create(&labels)
+                .set(i64::from(sample.up));
+            self.prefixes_announced
+                .get_or_create(&labels)
+                .set(i64::try_from(sample.prefixes).unwrap_or(i64::MAX));
+        }
+        *shown = current;
     }
 
     /// The OpenMetrics text exposition.
@@ -119,6 +158,24 @@ impl Default for Metrics {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn removed_peers_lose_their_series() {
+        let metrics = Metrics::new();
+        let sample = |peer: &str| PeerSample {
+            peer: peer.into(),
+            up: true,
+            prefixes: 3,
+        };
+        metrics.set_peers(&[sample("192.0.2.1"), sample("192.0.2.3")]);
+        metrics.set_peers(&[sample("192.0.2.3")]);
+        let text = metrics.encode();
+        assert!(!text.contains("192.0.2.1"), "{text}");
+        assert!(
+            text.contains("herald_bgp_prefixes_announced{peer=\"192.0.2.3\"} 3"),
+            "{text}"
+        );
+    }
 
     #[test]
     fn encodes_the_families_with_labels() {
