@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod kube_lab;
+mod process_log;
 
 use std::time::{Duration, Instant};
 

@@ -7,7 +7,10 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
+mod process_log;
+
 use herald_testbed::{Bird, EquinixLab, EquinixOptions, Lab, Netns, PEER1_V4, Process, poll};
+use process_log::plain_log;
 
 const WAIT: Duration = Duration::from_secs(30);
 const VIP4: &str = "203.0.113.10";
@@ -104,26 +107,6 @@ fn peer_route(ns: &Netns) -> Option<herald_testbed::KernelRoute> {
         .unwrap()
         .into_iter()
         .find(|r| r.dst == "169.254.255.1")
-}
-
-/// The process output without terminal colour codes.
-fn plain_log(herald: &Process) -> String {
-    let raw = herald.log();
-    let mut out = String::with_capacity(raw.len());
-    let mut chars = raw.chars();
-    while let Some(c) = chars.next() {
-        if c == '\u{1b}' {
-            // CSI sequence: ESC [ … final byte in @..~
-            for next in chars.by_ref() {
-                if ('@'..='~').contains(&next) && next != '[' {
-                    break;
-                }
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 #[track_caller]

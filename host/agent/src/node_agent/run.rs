@@ -20,7 +20,7 @@ use crate::node_agent::kube_side::{KubeMessage, KubeSide};
 use crate::node_agent::provider::{ProviderDriver, ProviderOutcome, ProviderSetup, error_class};
 use crate::observe::Observed;
 use crate::observe::metrics::{PeerSample, ResourceLabels, ResultLabels};
-use crate::observe::status::{KubeReport, PeerReport, RouteReport, StatusReport};
+use crate::observe::status::{Held, KubeReport, PeerReport, StatusReport, readiness};
 use crate::reconciler::Reconciler;
 use crate::runner::RunSummary;
 use crate::session_log::SessionLog;
@@ -379,7 +379,6 @@ where
             _ => (Vec::new(), None),
         };
         let metrics = &self.observed.metrics;
-        let mut reports = Vec::new();
         metrics.set_peers(
             &peers
                 .iter()
@@ -390,37 +389,18 @@ where
                 })
                 .collect::<Vec<_>>(),
         );
-        for state in &peers {
-            let spec = applied.and_then(|applied| applied.peers.get(&state.address));
-            reports.push(PeerReport {
-                address: state.address.to_string(),
-                port: spec.map_or(0, |spec| spec.port),
-                asn: spec.map_or(0, |spec| spec.asn),
-                local_asn: spec.and_then(|spec| spec.local_asn),
-                md5: spec.is_some_and(|spec| spec.password.is_some()),
-                multihop_ttl: spec.and_then(|spec| spec.multihop_ttl),
-                source_address: spec
-                    .and_then(|spec| spec.source_address)
-                    .map(|a| a.to_string()),
-                route_via: spec.and_then(|spec| spec.route_via).map(|a| a.to_string()),
-                state: state.state.clone(),
-                established: state.established,
-                uptime_seconds: state.uptime.map(|uptime| uptime.as_secs()),
-                prefixes_advertised: state.prefixes_advertised,
-                last_error: state.last_error.clone(),
-            });
-        }
+        let reports = peers
+            .iter()
+            .map(|state| PeerReport::new(state, applied.and_then(|a| a.peers.get(&state.address))))
+            .collect();
         let inputs_ready =
             self.inputs.discovered.is_some() || !self.config.flags.static_peers.is_empty();
-        let established = peers.iter().any(|peer| peer.established);
-        let not_ready_reason = match (inputs_ready, established) {
-            (true, true) => String::new(),
-            (false, _) => "the provider has not answered yet and there are no static peers".into(),
-            (true, false) => "no BGP session is Established yet".into(),
-        };
+        let (ready, not_ready_reason) =
+            readiness(inputs_ready, peers.iter().any(|peer| peer.established));
+        let held = Held::of(applied);
         let report = StatusReport {
             node: self.inputs.node.node_name.clone(),
-            ready: inputs_ready && established,
+            ready,
             not_ready_reason,
             provider: self
                 .driver
@@ -433,21 +413,9 @@ where
                 last_watch_error: self.kube.last_watch_error.clone(),
             }),
             peers: reports,
-            announced: applied.map_or_else(Vec::new, |a| {
-                a.prefixes.keys().map(ToString::to_string).collect()
-            }),
-            addresses: applied.map_or_else(Vec::new, |a| {
-                a.addresses.iter().map(ToString::to_string).collect()
-            }),
-            routes: applied.map_or_else(Vec::new, |a| {
-                a.peer_routes
-                    .iter()
-                    .map(|(peer, via)| RouteReport {
-                        peer: peer.to_string(),
-                        via: via.to_string(),
-                    })
-                    .collect()
-            }),
+            announced: held.announced,
+            addresses: held.addresses,
+            routes: held.routes,
             services_announced: usize::try_from(metrics.services_announced.get()).unwrap_or(0),
             leader: self.config.election.as_ref().map(|_| self.inputs.leader),
         };

@@ -3,6 +3,9 @@
 
 use serde::Serialize;
 
+use crate::actuator::PeerState;
+use crate::config::PeerSpec;
+use crate::desired::DesiredState;
 use crate::node_agent::provider::ProviderReport;
 
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
@@ -52,4 +55,111 @@ pub struct PeerReport {
 pub struct RouteReport {
     pub peer: String,
     pub via: String,
+}
+
+impl PeerReport {
+    /// A session's state with the configuration it runs with (if it is applied yet).
+    pub fn new(state: &PeerState, spec: Option<&PeerSpec>) -> Self {
+        Self {
+            address: state.address.to_string(),
+            port: spec.map_or(0, |spec| spec.port),
+            asn: spec.map_or(0, |spec| spec.asn),
+            local_asn: spec.and_then(|spec| spec.local_asn),
+            md5: spec.is_some_and(|spec| spec.password.is_some()),
+            multihop_ttl: spec.and_then(|spec| spec.multihop_ttl),
+            source_address: spec
+                .and_then(|spec| spec.source_address)
+                .map(|a| a.to_string()),
+            route_via: spec.and_then(|spec| spec.route_via).map(|a| a.to_string()),
+            state: state.state.clone(),
+            established: state.established,
+            uptime_seconds: state.uptime.map(|uptime| uptime.as_secs()),
+            prefixes_advertised: state.prefixes_advertised,
+            last_error: state.last_error.clone(),
+        }
+    }
+}
+
+/// What the node holds: announced prefixes, addresses on the interface, routes to peers.
+pub struct Held {
+    pub announced: Vec<String>,
+    pub addresses: Vec<String>,
+    pub routes: Vec<RouteReport>,
+}
+
+impl Held {
+    pub fn of(applied: Option<&DesiredState>) -> Self {
+        let Some(applied) = applied else {
+            return Self {
+                announced: Vec::new(),
+                addresses: Vec::new(),
+                routes: Vec::new(),
+            };
+        };
+        Self {
+            announced: applied.prefixes.keys().map(ToString::to_string).collect(),
+            addresses: applied.addresses.iter().map(ToString::to_string).collect(),
+            routes: applied
+                .peer_routes
+                .iter()
+                .map(|(peer, via)| RouteReport {
+                    peer: peer.to_string(),
+                    via: via.to_string(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// `/readyz`: ready once the peers are known (the provider answered, or static peers) and one
+/// session is Established; otherwise why not.
+pub fn readiness(peers_known: bool, established: bool) -> (bool, String) {
+    match (peers_known, established) {
+        (true, true) => (true, String::new()),
+        (false, _) => (
+            false,
+            "the provider has not answered yet and there are no static peers".into(),
+        ),
+        (true, false) => (false, "no BGP session is Established yet".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn readiness_needs_known_peers_and_a_session() {
+        assert!(readiness(true, true).0);
+        assert!(readiness(false, true).1.contains("provider"));
+        assert!(readiness(true, false).1.contains("Established"));
+    }
+
+    #[test]
+    fn a_peer_report_says_md5_but_never_the_password() {
+        let state = PeerState {
+            address: "192.0.2.1".parse().unwrap(),
+            established: true,
+            state: "Established".into(),
+            last_error: None,
+            uptime: Some(std::time::Duration::from_secs(7)),
+            prefixes_advertised: 2,
+        };
+        let spec = PeerSpec {
+            address: state.address,
+            port: 179,
+            asn: 65530,
+            local_asn: Some(65000),
+            password: Some(crate::Secret::new("s3cret-md5")),
+            multihop_ttl: Some(2),
+            source_address: None,
+            route_via: None,
+            hold_time: 30,
+            keepalive: 10,
+        };
+        let report = PeerReport::new(&state, Some(&spec));
+        let json = serde_json::to_string(&report).unwrap();
+        assert!(report.md5 && !json.contains("s3cret-md5"), "{json}");
+        assert_eq!(report.uptime_seconds, Some(7));
+    }
 }

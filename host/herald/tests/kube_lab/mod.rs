@@ -14,6 +14,8 @@ use herald_testbed::{
 };
 use serde_json::{Value, json};
 
+pub use crate::process_log::plain_log;
+
 pub const WAIT: Duration = Duration::from_secs(30);
 pub const NODE: &str = "k8s-node-1";
 pub const VIP: &str = "203.0.113.10";
@@ -292,25 +294,6 @@ pub fn herald_routes(lab: &KubeLab) -> Vec<String> {
         .collect();
     routes.sort();
     routes
-}
-
-/// The whole process output, without terminal colour codes.
-pub fn plain_log(herald: &Process) -> String {
-    let raw = std::fs::read_to_string(herald.log_path()).unwrap_or_else(|_| herald.log());
-    let mut out = String::with_capacity(raw.len());
-    let mut chars = raw.chars();
-    while let Some(c) = chars.next() {
-        if c == '\u{1b}' {
-            for next in chars.by_ref() {
-                if ('@'..='~').contains(&next) && next != '[' {
-                    break;
-                }
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 /// SIGTERM, then the exit (its status as text) within the wait.
