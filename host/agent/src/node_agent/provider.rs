@@ -199,3 +199,52 @@ impl ProviderDriver {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use herald_runtime::ProviderError;
+
+    use super::*;
+
+    fn provider_error(kind: ProviderErrorKind) -> CallError {
+        CallError::Provider(ProviderError {
+            kind,
+            message: "m".into(),
+            provider: "provider \"p\" 0.1.0".into(),
+        })
+    }
+
+    #[test]
+    fn wrong_credentials_and_denials_retry_slowly_the_rest_quickly() {
+        assert_eq!(
+            error_class(&provider_error(ProviderErrorKind::Unauthorized)),
+            ("unauthorized", true)
+        );
+        assert_eq!(
+            error_class(&provider_error(ProviderErrorKind::NotReady)),
+            ("not_ready", false)
+        );
+        assert_eq!(
+            error_class(&provider_error(ProviderErrorKind::Unreachable)),
+            ("unreachable", false)
+        );
+        let denied = CallError::Denied {
+            provider: "p".into(),
+            host: "h".into(),
+            reason: "r".into(),
+        };
+        assert_eq!(error_class(&denied), ("denied", true));
+        let timeout = CallError::Timeout {
+            provider: "p".into(),
+            deadline: Duration::from_secs(2),
+        };
+        assert_eq!(error_class(&timeout), ("timeout", false));
+        let trap = CallError::Trap {
+            provider: "p".into(),
+            message: "unreachable".into(),
+        };
+        assert_eq!(error_class(&trap), ("trap", false));
+    }
+}

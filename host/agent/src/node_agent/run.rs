@@ -1,7 +1,7 @@
 //! The node agent's loop: one task owns the inputs and the reconciler; watchers, provider calls,
 //! the elector and Kubernetes writes run in their own tasks and report back through channels.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::future::Future;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use herald_kube::{EventKind, KubeEvent, WatchConfig};
 use tokio::sync::{mpsc, watch};
-use tracing::{error, info, warn};
+use tracing::{debug, error, info, warn};
 
 use crate::actuator::{BgpActuator, NetActuator};
 use crate::config::{FlagSettings, SpeakerSettings};
@@ -30,6 +30,7 @@ const RETRY_FIRST: Duration = Duration::from_secs(1);
 const RETRY_MAX: Duration = Duration::from_secs(30);
 /// Kubernetes events applied before one reconcile: a relist arrives as a burst.
 const EVENT_BATCH: usize = 10_000;
+const WATCH_WARNING_INTERVAL: Duration = Duration::from_secs(60);
 
 /// Runs until `shutdown` completes, then withdraws everything and cleans up.
 /// `start_bgp` starts the speaker once its identity is known (flags, or the first peers).
@@ -60,6 +61,7 @@ where
         next_reconcile: Some(tokio::time::Instant::now()),
         last_peer_set: None,
         last_provider_error: None,
+        watch_warnings: HashMap::new(),
     };
     if let Some(settings) = agent.config.kubernetes.clone() {
         agent.kube.start_connecting(settings);
@@ -128,6 +130,8 @@ struct Agent<B, N, F> {
     last_peer_set: Option<BTreeSet<IpAddr>>,
     /// The last provider error reported as an Event: each distinct error is reported once.
     last_provider_error: Option<String>,
+    /// Last watch failure logged at warn level, per resource.
+    watch_warnings: HashMap<&'static str, (String, Instant)>,
 }
 
 impl<B, N, F> Agent<B, N, F>
@@ -188,7 +192,18 @@ where
 
     fn apply(&mut self, event: KubeEvent) -> Change {
         if let KubeEvent::WatchFailed { resource, message } = &event {
-            warn!(resource, error = %message, "Kubernetes watch failed; retrying (nothing is withdrawn)");
+            // A watch retries every second or so while the apiserver is down: say it once a
+            // minute per resource and error, not on every attempt.
+            let now = Instant::now();
+            let repeated = self.watch_warnings.get(resource).is_some_and(|(last, at)| {
+                last == message && now.duration_since(*at) < WATCH_WARNING_INTERVAL
+            });
+            if repeated {
+                debug!(resource, error = %message, "Kubernetes watch failed again; retrying");
+            } else {
+                warn!(resource, error = %message, "Kubernetes watch failed; retrying (nothing is withdrawn)");
+                self.watch_warnings.insert(resource, (message.clone(), now));
+            }
             self.observed
                 .metrics
                 .watch_failures
