@@ -25,14 +25,16 @@ now_ns() { date +%s%N; }
 ms_since() { echo $(( ($(now_ns) - $1) / 1000000 )); }
 
 cleanup() {
-  local p
+  local p f
   for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill -9 "$p" 2>/dev/null || true; done
+  # processes started from a subshell: their pid is only in a file
+  for f in "$WORK"/*.bgpid; do [ -f "$f" ] && kill -9 "$(cat "$f")" 2>/dev/null || true; done
   for ns in "$NODE" "$ROUTER"; do
     for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
     ip netns del "$ns" 2>/dev/null || true
   done
   if [ -n "${KEEP_LOGS:-}" ]; then
-    mkdir -p "$KEEP_LOGS"; cp "$WORK"/*.log "$WORK"/*.conf "$KEEP_LOGS"/ 2>/dev/null || true
+    mkdir -p "$KEEP_LOGS"; cp "$WORK"/*.log "$WORK"/*.conf "$WORK"/*.txt "$KEEP_LOGS"/ 2>/dev/null || true
     echo "bench: logs kept in $KEEP_LOGS" >&2
   fi
   rm -rf "$WORK"
@@ -56,31 +58,83 @@ netns_up() {
   ip -n "$NODE" link set vip0 up
 }
 
+# --- background processes tracked in files ---
+# A bench leg often runs in a subshell (`$(leg)`, `< <(leg)`): a pid kept in a shell variable there never
+# reaches the main shell, so the next leg could not stop it (the receiver bug of announce.sh before
+# 2026-12-01: every leg after the first silently reused the first receiving BIRD, because a second BIRD on
+# the same control socket exits with "I found another BIRD running"). So every long-lived process is
+# started with bg_start, which keeps its pid in $WORK/NAME.bgpid, and stopped with bg_stop NAME, which
+# works from any (sub)shell.
+# bg_start NAME CMD…: run CMD in the background (redirect the call's stdout/stderr to its log).
+bg_start() {
+  local name=$1; shift
+  bg_stop "$name"
+  "$@" &
+  local pid=$!
+  disown "$pid"   # no "Killed" job notices when bg_stop ends it (bash still reaps it)
+  echo "$pid" > "$WORK/$name.bgpid"; PIDS+=("$pid")
+}
+bg_pid() { [ -f "$WORK/$1.bgpid" ] && cat "$WORK/$1.bgpid" || true; }
+# alive PID: running and not a zombie
+alive() { [ -n "$1" ] && [ -e "/proc/$1" ] && ! grep -q '^[^)]*) Z' "/proc/$1/stat" 2>/dev/null; }
+bg_alive() { alive "$(bg_pid "$1")"; }
+# bg_stop NAME [SIGNAL=KILL]: signal the process and wait (bounded) until it is gone.
+bg_stop() {
+  local pid; pid=$(bg_pid "$1")
+  [ -n "$pid" ] || return 0
+  kill "-${2:-KILL}" "$pid" 2>/dev/null || true
+  local deadline=$(( $(date +%s) + WAIT_S ))
+  while alive "$pid"; do
+    [ "$(date +%s)" -lt "$deadline" ] || { echo "bench: $1 (pid $pid) did not exit" >&2; return 1; }
+    sleep "$POLL_S"
+  done
+  wait "$pid" 2>/dev/null || true   # reap it when it is our child
+  rm -f "$WORK/$1.bgpid"
+}
+
 # receiver_up [peers=1]: (re)start the receiving BIRD with an empty RIB: protocol herald on
 # 169.254.255.1; with peers=2 a second BIRD (socket $RECV_SOCK2) whose protocol herald2 is on
 # 169.254.255.2 (one BIRD cannot run two sessions to the same neighbor address). Both use strict bind.
+# The session's parameters can be overridden for one bench (cold-start peers like the metadata
+# document says): RECV_PEER_AS (receiver's AS), RECV_NODE_AS, RECV_MD5, RECV_EXTRA (lines added to the
+# protocol, e.g. "passive on;").
 receiver_up() {
   local peers=${1:-1}
   receiver_down
-  sed -e "s/@PEER_AS@/$PEER_AS/; s/@NODE_AS@/$NODE_AS/; s/@MD5@/$MD5/" "$BENCH_DIR/bird-receiver.conf" > "$WORK/receiver.conf"
-  ip netns exec "$ROUTER" bird -f -c "$WORK/receiver.conf" -s "$RECV_SOCK" -P "$WORK/receiver.pid" \
-    >"$WORK/receiver.log" 2>&1 &
-  RECV_PID=$!; PIDS+=("$RECV_PID")
-  wait_for "receiving BIRD control socket" birdc_ok "$RECV_SOCK"
+  sed -e "s/@PEER_AS@/${RECV_PEER_AS:-$PEER_AS}/; s/@NODE_AS@/${RECV_NODE_AS:-$NODE_AS}/; s/@MD5@/${RECV_MD5:-$MD5}/" \
+      -e "s/^  strict bind on;/  strict bind on;\n  ${RECV_EXTRA:-}/" \
+      "$BENCH_DIR/bird-receiver.conf" > "$WORK/receiver.conf"
+  # both configs before start_receiver adds each one's own log file
   if [ "$peers" = 2 ]; then
-    sed -e 's/protocol bgp herald /protocol bgp herald2 /; s/169.254.255.1/169.254.255.2/g' "$WORK/receiver.conf" > "$WORK/receiver2.conf"
-    ip netns exec "$ROUTER" bird -f -c "$WORK/receiver2.conf" -s "$RECV_SOCK2" -P "$WORK/receiver2.pid" \
-      >"$WORK/receiver2.log" 2>&1 &
-    RECV_PID2=$!; PIDS+=("$RECV_PID2")
-    wait_for "second receiving BIRD control socket" birdc_ok "$RECV_SOCK2"
+    sed -e 's/protocol bgp herald /protocol bgp herald2 /; s/169.254.255.1/169.254.255.2/g' \
+      "$WORK/receiver.conf" > "$WORK/receiver2.conf"
   fi
+  start_receiver receiver "$WORK/receiver.conf" "$RECV_SOCK" || return 1
+  if [ "$peers" = 2 ]; then start_receiver receiver2 "$WORK/receiver2.conf" "$RECV_SOCK2" || return 1; fi
+}
+# start_receiver NAME CONF SOCKET: one receiving BIRD, checked to be the one answering on SOCKET with
+# an empty RIB (a fresh process, not a leftover).
+start_receiver() {
+  local name=$1 conf=$2 sock=$3
+  # session events (the peer's NOTIFICATION text, e.g. an RFC 8203 shutdown communication) to a file:
+  # `show protocols all` prints only the Cease subcode
+  sed -i "1i log \"$WORK/$name-events.log\" all;" "$conf"
+  if birdc_ok "$sock"; then echo "bench: a BIRD still answers on $sock before $name starts" >&2; return 1; fi
+  rm -f "$sock"
+  bg_start "$name" ip netns exec "$ROUTER" bird -f -c "$conf" -s "$sock" -P "$WORK/$name.pid" >"$WORK/$name.log" 2>&1
+  wait_for "$name control socket" birdc_ok "$sock"
+  if ! bg_alive "$name"; then
+    echo "bench: $name exited; its log:" >&2; tail -n 5 "$WORK/$name.log" >&2; return 1
+  fi
+  local routes
+  routes=$(birdc -s "$sock" show route count 2>/dev/null | awk '/routes for/ && !/^Total/ {s+=$1} END{print s+0}')
+  [ "${routes:-0}" = 0 ] || { echo "bench: $name is not fresh ($routes routes)" >&2; return 1; }
+  RECV_PID=$(bg_pid receiver)
 }
 receiver_down() {
-  local p
-  for p in "${RECV_PID:-}" "${RECV_PID2:-}"; do
-    [ -n "$p" ] && { kill -9 "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; }
-  done
-  RECV_PID=; RECV_PID2=
+  bg_stop receiver; bg_stop receiver2
+  rm -f "$RECV_SOCK" "$RECV_SOCK2"
+  RECV_PID=
 }
 # the control socket of the receiver running protocol $1
 sock_of() { [ "${1:-herald}" = herald2 ] && echo "$RECV_SOCK2" || echo "$RECV_SOCK"; }
@@ -151,6 +205,14 @@ last_route_ms() {
   birdc -s "$RECV_SOCK" show route table "$1" protocol "${2:-herald}" \
     | awk -F'[][ ]+' '{ for (i=1;i<NF;i++) if ($i=="'"${2:-herald}"'") print $(i+1) }' \
     | awk -F'[:.]' '{ t=(($1*60+$2)*60+$3)*1000+$4; if (t>m) m=t } END { print m+0 }'
+}
+# "FIRST LAST GAP" of the import stamps of protocol $2's routes in table $1 (ms of day; GAP = the longest
+# pause between two consecutive imports): tells a sender that streams its routes from one that stalls.
+route_stamp_summary() {
+  birdc -s "$RECV_SOCK" show route table "$1" protocol "${2:-herald}" \
+    | awk -F'[][ ]+' '{ for (i=1;i<NF;i++) if ($i=="'"${2:-herald}"'") print $(i+1) }' \
+    | awk -F'[:.]' '{ print (($1*60+$2)*60+$3)*1000+$4 }' | sort -n \
+    | awk 'NR==1{f=$1} NR>1 && $1-p>g {g=$1-p} {p=$1} END { print f+0, p+0, g+0 }'
 }
 # difference of two ms-of-day stamps, across midnight
 tod_diff() { local d=$(( $2 - $1 )); [ "$d" -lt 0 ] && d=$(( d + 86400000 )); echo "$d"; }

@@ -8,23 +8,25 @@ start_herald() {
   local bin; bin=$(herald_bin)
   [ -n "$bin" ] || { echo "bench: no herald binary (set HERALD_BIN or build target/release/herald)" >&2; return 1; }
   local vips=$1; shift
-  ip netns exec "$NODE" "$bin" agent --kubernetes=false --bgp --localAS "$NODE_AS" --bgpRouterID 192.0.2.2 \
-    "$@" --vips-file "$vips" --interface vip0 $(herald_address_flags) >"$WORK/herald.log" 2>&1 &
-  HERALD_PID=$!; PIDS+=("$HERALD_PID")
+  bg_start herald ip netns exec "$NODE" "$bin" agent --kubernetes=false --bgp --localAS "$NODE_AS" --bgpRouterID 192.0.2.2 \
+    "$@" --vips-file "$vips" --interface vip0 $(herald_address_flags) >"$WORK/herald.log" 2>&1
+  HERALD_PID=$(bg_pid herald)
 }
 herald_single_peer_flags() {
   echo --peerAddress 169.254.255.1 --peerAS "$PEER_AS" --peerPassFile "$WORK/md5" --multihop --sourceIP 192.0.2.2
 }
-herald_up() { kill -0 "$HERALD_PID" 2>/dev/null; }
+herald_up() { alive "$HERALD_PID"; }
 # wait until protocol $1 is Established while Herald keeps running
 herald_established() {
   herald_up || { echo "bench: herald exited; its log:" >&2; tail -n 20 "$WORK/herald.log" >&2; exit 1; }
   established "$1"
 }
+# SIGTERM (a clean withdraw), SIGKILL if it does not exit within WAIT_S
 stop_herald() {
+  HERALD_PID=${HERALD_PID:-$(bg_pid herald)}
   [ -n "${HERALD_PID:-}" ] || return 0
   kill -TERM "$HERALD_PID" 2>/dev/null || true
-  wait_for "Herald exit" bash -c "! kill -0 $HERALD_PID 2>/dev/null" || kill -9 "$HERALD_PID" 2>/dev/null || true
-  wait "$HERALD_PID" 2>/dev/null || true
+  wait_for "Herald exit" bash -c "! kill -0 $HERALD_PID 2>/dev/null" || true
+  bg_stop herald
   HERALD_PID=
 }

@@ -71,7 +71,7 @@ impl<B: BgpActuator, N: NetActuator> Reconciler<B, N> {
         for (peer, gateway) in &plan.routes_to_ensure {
             match self.net.ensure_peer_route(*peer, *gateway).await {
                 Ok(()) => {
-                    info!(%peer, %gateway, "route to peer installed");
+                    info!(%peer, %gateway, "route to peer in place");
                     self.applied.peer_routes.insert(*peer, *gateway);
                 }
                 Err(error) => outcome.fail(&error),
@@ -171,7 +171,7 @@ impl<B: BgpActuator, N: NetActuator> Reconciler<B, N> {
         for peer in &plan.routes_to_remove {
             match self.net.remove_peer_route(*peer).await {
                 Ok(()) => {
-                    info!(%peer, "route to peer removed");
+                    info!(%peer, "route to peer released (removed if Herald added it)");
                     self.applied.peer_routes.remove(peer);
                 }
                 Err(error) => outcome.fail(&error),
@@ -205,7 +205,7 @@ impl<B: BgpActuator, N: NetActuator> Reconciler<B, N> {
         // Routes go last: the withdrawals above had to reach the peers through them.
         for peer in std::mem::take(&mut self.applied.peer_routes).into_keys() {
             match self.net.remove_peer_route(peer).await {
-                Ok(()) => info!(%peer, "route to peer removed"),
+                Ok(()) => info!(%peer, "route to peer released (removed if Herald added it)"),
                 Err(error) => {
                     warn!(error = %error, "could not remove a route to a peer");
                     failures += 1;

@@ -20,6 +20,9 @@ pub struct StatusWrite {
     pub service: ObjectKey,
     pub addresses: Vec<IpAddr>,
     pub ports: Vec<ServicePort>,
+    /// `status.loadBalancer.ingress` as last seen, to tell "not written yet" from "written,
+    /// the watch has not caught up".
+    pub observed: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -77,7 +80,12 @@ pub fn compute(
             }
             let route = match services::route_attributes(service) {
                 Ok(route) => {
-                    memory.insert(service.key.clone(), route.clone());
+                    // Only non-default attributes are remembered: no entry means none.
+                    if route == RouteAttributes::default() {
+                        memory.remove(&service.key);
+                    } else {
+                        memory.insert(service.key.clone(), route.clone());
+                    }
                     route
                 }
                 Err(problem) => {
@@ -94,6 +102,7 @@ pub fn compute(
                     service: service.key.clone(),
                     addresses: choice.addresses.clone(),
                     ports: service.ports.clone(),
+                    observed: service.ingress.clone(),
                 });
             }
             computed.services_announced += 1;

@@ -2,7 +2,7 @@
 //! apiserver), the watchers, the Lease elector, Service status writes and Events. Every write
 //! runs in its own task, so an unreachable apiserver never stalls BGP or netlink.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::time::Duration;
 
 use herald_kube::{
@@ -15,19 +15,18 @@ use tracing::{debug, info, warn};
 use crate::node_agent::backoff::Backoff;
 use crate::node_agent::compute::StatusWrite;
 use crate::node_agent::config::KubeSettings;
+use crate::node_agent::status_queue::StatusQueue;
 
 /// Kubernetes events are bursty (a relist of 10,000 Services): a deep queue keeps watchers busy
 /// rather than blocked while the loop reconciles.
 const EVENT_QUEUE: usize = 4096;
-/// A failed status write is retried no sooner than this.
-const WRITE_RETRY: Duration = Duration::from_secs(5);
 
 /// What the Kubernetes tasks tell the loop.
 pub(crate) enum KubeMessage {
     Connected(herald_kube::Client),
     Event(KubeEvent),
     StatusWritten {
-        service: ObjectKey,
+        write: StatusWrite,
         error: Option<String>,
     },
 }
@@ -40,8 +39,7 @@ pub(crate) struct KubeSide {
     elector: Option<LeaderElector>,
     pub(crate) leader: Option<watch::Receiver<bool>>,
     events: Option<EventSink>,
-    writes_in_flight: HashSet<ObjectKey>,
-    write_not_before: HashMap<ObjectKey, tokio::time::Instant>,
+    statuses: StatusQueue,
     /// Problems already reported as Events: one Event per distinct problem, not one per reconcile.
     reported: HashSet<(ObjectKey, String)>,
     pub(crate) last_watch_error: Option<String>,
@@ -58,8 +56,7 @@ impl KubeSide {
             elector: None,
             leader: None,
             events: None,
-            writes_in_flight: HashSet::new(),
-            write_not_before: HashMap::new(),
+            statuses: StatusQueue::default(),
             reported: HashSet::new(),
             last_watch_error: None,
         }
@@ -118,49 +115,38 @@ impl KubeSide {
         self.client = Some(client);
     }
 
-    /// Writes the status of every Service that needs it and has no write running or pending retry.
+    /// Queues the status writes the desired state needs and starts what the limit allows.
     pub(crate) fn write_statuses(&mut self, writes: &[StatusWrite]) {
+        self.statuses.want(writes);
+        self.pump_statuses();
+    }
+
+    /// Starts queued writes (also retries that are due); called on every tick too.
+    pub(crate) fn pump_statuses(&mut self) {
         let Some(client) = &self.client else { return };
         let now = tokio::time::Instant::now();
-        for write in writes {
-            if self.writes_in_flight.contains(&write.service)
-                || self
-                    .write_not_before
-                    .get(&write.service)
-                    .is_some_and(|at| *at > now)
-            {
-                continue;
-            }
-            self.writes_in_flight.insert(write.service.clone());
-            let (client, tx, write) = (client.clone(), self.tx.clone(), write.clone());
+        while let Some(write) = self.statuses.next_ready(now) {
+            let (client, tx) = (client.clone(), self.tx.clone());
             tokio::spawn(async move {
                 let result =
                     write_service_ingress(&client, &write.service, &write.addresses, &write.ports)
                         .await;
                 let error = result.err().map(|error| error.to_string());
-                let _ = tx
-                    .send(KubeMessage::StatusWritten {
-                        service: write.service,
-                        error,
-                    })
-                    .await;
+                let _ = tx.send(KubeMessage::StatusWritten { write, error }).await;
             });
         }
     }
 
-    pub(crate) fn status_written(&mut self, service: ObjectKey, error: Option<String>) {
-        self.writes_in_flight.remove(&service);
-        match error {
-            None => {
-                debug!(service = %service, "status.loadBalancer.ingress written");
-                self.write_not_before.remove(&service);
-            }
+    pub(crate) fn status_written(&mut self, write: StatusWrite, error: Option<String>) {
+        let now = tokio::time::Instant::now();
+        match &error {
+            None => debug!(service = %write.service, "status.loadBalancer.ingress written"),
             Some(error) => {
-                warn!(service = %service, %error, "writing the Service status failed; will retry");
-                self.write_not_before
-                    .insert(service, tokio::time::Instant::now() + WRITE_RETRY);
+                warn!(service = %write.service, %error, "writing the Service status failed; will retry");
             }
         }
+        self.statuses.done(write, error.is_none(), now);
+        self.pump_statuses();
     }
 
     /// An Event about the own Node (dropped when there is no client yet: the log has it).

@@ -5,12 +5,14 @@
 pub mod backoff;
 pub mod compute;
 pub mod config;
+mod heap;
 pub mod inputs;
 mod kube_side;
 pub mod provider;
 pub mod run;
 #[cfg(test)]
 mod run_tests;
+mod status_queue;
 
 pub use compute::{Computed, StatusWrite, compute};
 pub use config::{KubeSettings, NodeAgentConfig};

@@ -15,6 +15,7 @@ use crate::actuator::{BgpActuator, NetActuator};
 use crate::config::{FlagSettings, SpeakerSettings};
 use crate::node_agent::compute::{AttributeMemory, compute};
 use crate::node_agent::config::NodeAgentConfig;
+use crate::node_agent::heap::HeapTrimmer;
 use crate::node_agent::inputs::{Change, Inputs};
 use crate::node_agent::kube_side::{KubeMessage, KubeSide};
 use crate::node_agent::provider::{ProviderDriver, ProviderOutcome, ProviderSetup, error_class};
@@ -62,6 +63,7 @@ where
         last_peer_set: None,
         last_provider_error: None,
         watch_warnings: HashMap::new(),
+        heap: HeapTrimmer::new(),
     };
     if let Some(settings) = agent.config.kubernetes.clone() {
         agent.kube.start_connecting(settings);
@@ -132,6 +134,7 @@ struct Agent<B, N, F> {
     last_provider_error: Option<String>,
     /// Last watch failure logged at warn level, per resource.
     watch_warnings: HashMap<&'static str, (String, Instant)>,
+    heap: HeapTrimmer,
 }
 
 impl<B, N, F> Agent<B, N, F>
@@ -184,9 +187,7 @@ where
                     self.mark_dirty();
                 }
             }
-            KubeMessage::StatusWritten { service, error } => {
-                self.kube.status_written(service, error)
-            }
+            KubeMessage::StatusWritten { write, error } => self.kube.status_written(write, error),
         }
     }
 
@@ -318,6 +319,8 @@ where
     }
 
     fn on_tick(&mut self) {
+        self.kube.pump_statuses();
+        self.heap.maybe_trim();
         if let Pending::Running(reconciler) = &self.pending {
             self.sessions.log(&reconciler.bgp().peer_states());
         }
@@ -326,6 +329,7 @@ where
 
     async fn reconcile(&mut self) {
         let started = Instant::now();
+        self.heap.note_work();
         let computed = compute(&self.config, &self.inputs, &mut self.memory);
         for (service, problem) in &computed.problems {
             self.kube.service_problem(service, problem);
@@ -429,7 +433,9 @@ where
             }),
             peers: reports,
             announced: held.announced,
+            announced_total: held.announced_total,
             addresses: held.addresses,
+            addresses_total: held.addresses_total,
             routes: held.routes,
             services_announced: usize::try_from(metrics.services_announced.get()).unwrap_or(0),
             leader: self.config.election.as_ref().map(|_| self.inputs.leader),

@@ -17,9 +17,12 @@ pub struct StatusReport {
     pub provider: Option<ProviderReport>,
     pub kubernetes: Option<KubeReport>,
     pub peers: Vec<PeerReport>,
-    /// VIPs announced (prefixes) and held on the interface.
+    /// VIPs announced (prefixes) and held on the interface: the first [`LISTED`] of each, and
+    /// how many in all (a page that lists 10,000 VIPs helps nobody and costs memory).
     pub announced: Vec<String>,
+    pub announced_total: usize,
     pub addresses: Vec<String>,
+    pub addresses_total: usize,
     pub routes: Vec<RouteReport>,
     pub services_announced: usize,
     /// `Some` with election on: whether this node holds the control-plane Lease.
@@ -80,25 +83,39 @@ impl PeerReport {
     }
 }
 
+/// How many announced prefixes and addresses `/status` lists by name.
+pub const LISTED: usize = 256;
+
 /// What the node holds: announced prefixes, addresses on the interface, routes to peers.
+#[derive(Default)]
 pub struct Held {
     pub announced: Vec<String>,
+    pub announced_total: usize,
     pub addresses: Vec<String>,
+    pub addresses_total: usize,
     pub routes: Vec<RouteReport>,
 }
 
 impl Held {
     pub fn of(applied: Option<&DesiredState>) -> Self {
         let Some(applied) = applied else {
-            return Self {
-                announced: Vec::new(),
-                addresses: Vec::new(),
-                routes: Vec::new(),
-            };
+            return Self::default();
         };
         Self {
-            announced: applied.prefixes.keys().map(ToString::to_string).collect(),
-            addresses: applied.addresses.iter().map(ToString::to_string).collect(),
+            announced: applied
+                .prefixes
+                .keys()
+                .take(LISTED)
+                .map(ToString::to_string)
+                .collect(),
+            announced_total: applied.prefixes.len(),
+            addresses: applied
+                .addresses
+                .iter()
+                .take(LISTED)
+                .map(ToString::to_string)
+                .collect(),
+            addresses_total: applied.addresses.len(),
             routes: applied
                 .peer_routes
                 .iter()
