@@ -65,13 +65,13 @@ struct Emit<T> {
 
 /// Per-key dedup for Services and EndpointSlices.
 ///
-/// Only a 64-bit fingerprint of the last value sent is kept per key (not the value: the agent
-/// holds that copy), so 10,000 Services cost ~100 bytes each here. A collision would need two
-/// different values of one object to hash alike: 2^-64 per change.
+/// Only 64-bit fingerprints are kept, of the key and of the last value sent (not the value: the
+/// agent holds that copy), so 10,000 Services cost ~30 bytes each here. A collision would need
+/// two different values of one object, or two keys, to hash alike: 2^-64 per change.
 struct Keyed<T> {
-    sent: HashMap<ObjectKey, u64>,
+    sent: HashMap<u64, u64>,
     /// Between `Init` and `InitDone`: the relisted set, replacing `sent` when complete.
-    relist: Option<(HashMap<ObjectKey, u64>, Vec<T>)>,
+    relist: Option<(HashMap<u64, u64>, Vec<T>)>,
     emit: Emit<T>,
 }
 
@@ -97,7 +97,7 @@ impl<T: Hash> Keyed<T> {
             }
             Event::InitApply((key, Some(info))) => {
                 let (seen, items) = self.relist.get_or_insert_with(Default::default);
-                seen.insert(key, fingerprint(&info));
+                seen.insert(fingerprint(&key), fingerprint(&info));
                 items.push(info);
                 None
             }
@@ -112,16 +112,17 @@ impl<T: Hash> Keyed<T> {
             }
             Event::Apply((key, Some(info))) => {
                 let print = fingerprint(&info);
-                if self.sent.insert(key, print) == Some(print) {
+                if self.sent.insert(fingerprint(&key), print) == Some(print) {
                     None
                 } else {
                     Some((self.emit.upserted)(info))
                 }
             }
             // Deleted, or stopped being handled (e.g. no longer type LoadBalancer).
-            Event::Apply((key, None)) | Event::Delete((key, _)) => {
-                self.sent.remove(&key).map(|_| (self.emit.deleted)(key))
-            }
+            Event::Apply((key, None)) | Event::Delete((key, _)) => self
+                .sent
+                .remove(&fingerprint(&key))
+                .map(|_| (self.emit.deleted)(key)),
         }
     }
 }
