@@ -48,11 +48,14 @@ EOT
   echo "$WORK/kubeconfig-nowhere"
 }
 
-# The equinix-metadata provider's component directory: $HERALD_PROVIDER_DIR, else the newest build of
-# this checkout (release first).
+# The equinix-metadata provider's component directory: $HERALD_PROVIDER_DIR, else this checkout's
+# dist/ (scripts/dist), else its wasm32-wasip2 release build, else the newest test build.
 provider_dir() {
   if [ -n "${HERALD_PROVIDER_DIR:-}" ]; then echo "$HERALD_PROVIDER_DIR"; return; fi
-  local f
+  local f d
+  for d in "$REPO_DIR/dist/lib/herald/providers" "$REPO_DIR/target/wasm32-wasip2/release"; do
+    if [ -f "$d/equinix-metadata.wasm" ] || [ -f "$d/equinix_metadata.wasm" ]; then echo "$d"; return; fi
+  done
   f=$(ls -t "$REPO_DIR"/target/release/build/herald-artifacts-*/out/providers/equinix-metadata.wasm \
              "$REPO_DIR"/target/debug/build/herald-artifacts-*/out/providers/equinix-metadata.wasm 2>/dev/null | head -n 1)
   [ -n "$f" ] && dirname "$f" || true

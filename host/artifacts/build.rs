@@ -33,6 +33,7 @@ const SCRUBBED_ENV: &[&str] = &[
 ];
 
 fn main() {
+    require_wasm_target();
     let out_dir = PathBuf::from(env("OUT_DIR"));
     let manifest_dir = PathBuf::from(env("CARGO_MANIFEST_DIR"));
     let workspace = manifest_dir.join("../..");
@@ -109,6 +110,27 @@ fn main() {
     let generated = out_dir.join("artifacts.rs");
     std::fs::write(&generated, code)
         .unwrap_or_else(|err| panic!("write {}: {err}", generated.display()));
+}
+
+/// Without the target the child cargo fails deep in its output; say the one thing to do instead.
+fn require_wasm_target() {
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let sysroot = Command::new(rustc)
+        .args(["--print", "sysroot"])
+        .output()
+        .ok()
+        .filter(|output| output.status.success())
+        .map(|output| PathBuf::from(String::from_utf8_lossy(&output.stdout).trim()));
+    let Some(sysroot) = sysroot else {
+        return; // rustc itself will explain
+    };
+    if !sysroot.join("lib/rustlib/wasm32-wasip2").is_dir() {
+        eprintln!(
+            "error: the wasm32-wasip2 target is not installed; run `rustup target add wasm32-wasip2` \
+             (the provider and test components are built for it)"
+        );
+        std::process::exit(1);
+    }
 }
 
 fn push_const(code: &mut String, all: &mut String, name: &str, path: &Path) {

@@ -14,7 +14,7 @@ fn herald(args: &[&str]) -> Output {
     let cache = std::env::temp_dir().join(format!("herald-cli-test-cache-{}", std::process::id()));
     Command::new(env!("CARGO_BIN_EXE_herald"))
         .args(args)
-        .env_remove("HERALD_PROVIDER_DIR")
+        .env("HERALD_PROVIDER_DIR", herald_artifacts::PROVIDER_DIR)
         .env("HERALD_CACHE_DIR", cache)
         .env("HERALD_LOG", "warn")
         .output()

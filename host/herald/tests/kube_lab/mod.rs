@@ -92,8 +92,11 @@ impl KubeLab {
     /// `herald agent` in the node namespace, talking to the fake apiserver.
     pub fn start_agent(&self, args: &[&str]) -> Process {
         let kubeconfig = self.kubeconfig.display().to_string();
+        // Providers by name come from the components built for these tests.
+        let provider_dir = format!("HERALD_PROVIDER_DIR={}", herald_artifacts::PROVIDER_DIR);
         let mut argv = vec![
             "env",
+            &provider_dir,
             "HERALD_LOG=debug,kube=info,kube_client=info,kube_runtime=info,tower=info,hyper_util=info,hyper=info,herald_runtime=info,wasmtime=info,cranelift=info",
             env!("CARGO_BIN_EXE_herald"),
             "agent",

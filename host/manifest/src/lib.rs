@@ -1,0 +1,1 @@
+//! Kubernetes manifests for Herald (static Pod, DaemonSet, RBAC) from kube-vip-named flags.
