@@ -1,6 +1,7 @@
 //! Builds every guest component with a separate `cargo build --target wasm32-wasip2` (own target
 //! dir under OUT_DIR: the outer cargo holds the lock on its own) and writes path constants.
-//! Providers that fail to build only warn, so host work can go on while they are written.
+//! Providers and examples that fail to build only warn, so host work can go on while they are
+//! written; the tests that use a missing component then fail on its path.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -21,6 +22,12 @@ const PROVIDERS: &[(&str, &str)] = &[
     ("equinix-api", "EQUINIX_API"),
 ];
 
+/// Example providers (`examples/`): built and tested like providers, never installed in PROVIDER_DIR.
+const EXAMPLES: &[(&str, &str)] = &[
+    ("vultr-metadata", "VULTR_METADATA"),
+    ("kube-router-annotations", "KUBE_ROUTER_ANNOTATIONS"),
+];
+
 /// Variables of the outer build that must not leak into the wasm build.
 const SCRUBBED_ENV: &[&str] = &[
     "CARGO_ENCODED_RUSTFLAGS",
@@ -37,7 +44,14 @@ fn main() {
     let out_dir = PathBuf::from(env("OUT_DIR"));
     let manifest_dir = PathBuf::from(env("CARGO_MANIFEST_DIR"));
     let workspace = manifest_dir.join("../..");
-    for watched in ["sdk", "providers", "test-guests", "wit", "Cargo.lock"] {
+    for watched in [
+        "sdk",
+        "providers",
+        "examples",
+        "test-guests",
+        "wit",
+        "Cargo.lock",
+    ] {
         println!(
             "cargo:rerun-if-changed={}",
             workspace.join(watched).display()
@@ -51,20 +65,8 @@ fn main() {
         panic!("building the test guests failed:\n{output}");
     }
 
-    let providers: Vec<&str> = PROVIDERS.iter().map(|(package, _)| *package).collect();
-    if cargo_build(&workspace, &target_dir, &providers).is_err() {
-        for package in &providers {
-            if let Err(output) = cargo_build(&workspace, &target_dir, &[package]) {
-                let first_error = output
-                    .lines()
-                    .find(|l| l.starts_with("error"))
-                    .unwrap_or("see cargo output");
-                println!(
-                    "cargo:warning=provider {package} did not build for wasm32-wasip2: {first_error}"
-                );
-            }
-        }
-    }
+    build_or_warn(&workspace, &target_dir, "provider", PROVIDERS);
+    build_or_warn(&workspace, &target_dir, "example", EXAMPLES);
 
     let provider_dir = out_dir.join("providers");
     std::fs::create_dir_all(&provider_dir)
@@ -85,6 +87,10 @@ fn main() {
             let _ = std::fs::remove_file(&installed);
         }
         push_const(&mut code, &mut all, name, &installed);
+    }
+    for (package, name) in EXAMPLES {
+        let built = wasm_dir.join(wasm_file(package));
+        push_const(&mut code, &mut all, name, &built);
     }
     writeln!(
         code,
@@ -130,6 +136,25 @@ fn require_wasm_target() {
              (the provider and test components are built for it)"
         );
         std::process::exit(1);
+    }
+}
+
+/// Builds `guests` in one cargo run; if that fails, one by one, warning for each that fails.
+fn build_or_warn(workspace: &Path, target_dir: &Path, kind: &str, guests: &[(&str, &str)]) {
+    let packages: Vec<&str> = guests.iter().map(|(package, _)| *package).collect();
+    if cargo_build(workspace, target_dir, &packages).is_ok() {
+        return;
+    }
+    for package in &packages {
+        if let Err(output) = cargo_build(workspace, target_dir, &[package]) {
+            let first_error = output
+                .lines()
+                .find(|l| l.starts_with("error"))
+                .unwrap_or("see cargo output");
+            println!(
+                "cargo:warning={kind} {package} did not build for wasm32-wasip2: {first_error}"
+            );
+        }
     }
 }
 

@@ -46,6 +46,9 @@ pub mod testing;
 mod types;
 
 pub use config::Config;
+/// The peer rules the host enforces (MD5 length, hold time, reserved ASNs): check early, so the
+/// error names your input instead of the host refusing the answer.
+pub use herald_peer_rules as rules;
 pub use http::{HttpClient, HttpError, HttpResponse, get_json};
 pub use provider::Provider;
 pub use types::{BgpPeer, Discovery, NodeContext, Password, ProviderError};

@@ -1,5 +1,6 @@
 //! Native test helpers (not built for wasm32): a canned-response HTTP client and a loader for
-//! `kubectl get node -o yaml` documents, so provider logic runs under plain `cargo test`.
+//! `kubectl get node -o yaml` documents, so provider logic runs under plain `cargo test`; and
+//! [`Replay`], answering from a `herald provider run --record` file.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -7,6 +8,10 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use crate::{HttpClient, HttpError, HttpResponse, NodeContext};
+
+mod replay;
+
+pub use replay::{Replay, ReplayError};
 
 /// One request a [`MockHttp`] received.
 #[derive(Debug, Clone, PartialEq, Eq)]

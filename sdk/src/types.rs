@@ -4,26 +4,9 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::net::IpAddr;
 
-/// A TCP MD5 password. Its `Debug` never shows the value, so it cannot leak through logs.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Password(String);
-
-impl Password {
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-
-    /// The secret itself; only hand it to the host.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Password {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Password(<redacted>)")
-    }
-}
+/// A TCP MD5 password: the secret type the host uses too. Its `Debug` never shows the value, so
+/// it cannot leak through logs; `expose` hands it to the host.
+pub use herald_peer_rules::Secret as Password;
 
 /// One BGP neighbour the node should peer with. Addresses are typed, so the textual form the
 /// host receives is always normalised (`fc00::e`, never `fc00:0000:…:000e`).

@@ -166,24 +166,16 @@ pub(crate) fn parse_bool(text: &str) -> Option<bool> {
     }
 }
 
-/// The kernel's TCP MD5 key limit (`TCP_MD5SIG_MAXKEYLEN`).
-const MAX_PASSWORD_LEN: usize = 80;
-
 pub(crate) fn check_password_length(
     flag: &'static str,
     password: &Secret,
 ) -> Result<(), ConfigError> {
-    if password.len() > MAX_PASSWORD_LEN {
-        return Err(ConfigError::invalid(
-            flag,
-            "<redacted>",
-            format!(
-                "the TCP MD5 password is {} bytes; the kernel allows at most {MAX_PASSWORD_LEN}",
-                password.len()
-            ),
-        ));
+    // An empty value means "no password" on the flags: only the length is checked here.
+    if password.is_empty() {
+        return Ok(());
     }
-    Ok(())
+    herald_peer_rules::check_md5_password(password.expose())
+        .map_err(|reason| ConfigError::invalid(flag, "<redacted>", reason))
 }
 
 #[cfg(test)]

@@ -280,13 +280,8 @@ fn speaker_flags(flags: &StaticFlags) -> Result<SpeakerFlags, ConfigError> {
 
 fn timers(flags: &StaticFlags) -> Result<(u16, u16), ConfigError> {
     let hold_time = flags.hold_time.unwrap_or(DEFAULT_HOLD_TIME);
-    if hold_time != 0 && hold_time < 3 {
-        return Err(ConfigError::invalid(
-            "--holdTime",
-            hold_time.to_string(),
-            "must be 0 (no keepalives) or at least 3 seconds (RFC 4271)",
-        ));
-    }
+    herald_peer_rules::check_hold_time(hold_time)
+        .map_err(|reason| ConfigError::invalid("--holdTime", hold_time.to_string(), reason))?;
     let keepalive = match flags.keepalive {
         Some(keepalive) => keepalive,
         None if hold_time == 0 => 0,

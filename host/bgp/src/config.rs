@@ -1,6 +1,5 @@
 //! Speaker and peer configuration.
 
-use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// Settings shared by every session of one speaker.
@@ -29,33 +28,9 @@ impl Default for GracefulRestartConfig {
     }
 }
 
-/// A TCP MD5 (RFC 2385) key. It never appears in Debug or Display output.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Password(String);
-
-impl Password {
-    /// Wraps a secret.
-    pub fn new(secret: String) -> Self {
-        Self(secret)
-    }
-
-    /// The key bytes, for the socket option only.
-    pub(crate) fn expose(&self) -> &[u8] {
-        self.0.as_bytes()
-    }
-}
-
-impl fmt::Debug for Password {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("<redacted>")
-    }
-}
-
-impl fmt::Display for Password {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("<redacted>")
-    }
-}
+/// A TCP MD5 (RFC 2385) key: the secret type shared with the SDK, runtime and agent. It never
+/// appears in Debug or Display output.
+pub use herald_peer_rules::Secret as Password;
 
 /// One BGP neighbour.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -143,8 +118,8 @@ mod tests {
 
     #[test]
     fn password_is_redacted() {
-        let p = Password::new("s3cret".into());
-        assert_eq!(format!("{p:?} {p}"), "<redacted> <redacted>");
+        let p = Password::new("s3cret");
+        assert_eq!(format!("{p:?} {p}"), "Secret(<redacted>) <redacted>");
         let mut peer = PeerConfig::new("192.0.2.1".parse().unwrap(), 65000);
         peer.password = Some(p);
         assert!(!format!("{peer:?}").contains("s3cret"));

@@ -126,7 +126,7 @@ pub fn socket_ttl(fd: &impl AsRawFd, ipv4: bool) -> io::Result<u8> {
 }
 
 fn set_md5(socket: &TcpSocket, peer: IpAddr, password: &Password) -> Result<(), ConnectError> {
-    let key = password.expose();
+    let key = password.expose().as_bytes();
     if key.len() > MD5_MAX_KEY_LEN {
         return Err(ConnectError::KeyTooLong);
     }
@@ -269,7 +269,7 @@ mod tests {
     async fn ttl_and_md5_are_set_before_connect() {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let remote = listener.local_addr().unwrap();
-        let password = Password::new("herald-md5".into());
+        let password = Password::new("herald-md5");
         for ttl in [1u8, 2, 64] {
             let opts = SocketOptions {
                 remote,

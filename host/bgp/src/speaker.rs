@@ -292,9 +292,7 @@ fn validate(cfg: &PeerConfig) -> Result<(), BgpError> {
         address: cfg.address,
         reason: reason.into(),
     };
-    if cfg.hold_time == 1 || cfg.hold_time == 2 {
-        return Err(invalid("hold time must be 0 or at least 3 seconds"));
-    }
+    herald_peer_rules::check_hold_time(cfg.hold_time).map_err(|reason| invalid(&reason))?;
     if cfg.port == 0 {
         return Err(invalid("port must not be 0"));
     }

@@ -78,7 +78,7 @@ fn equinix_bird(lab: &Lab, password: Option<&str>, gr: bool) -> (EquinixLab, Bir
 fn herald_peer_for_bird(password: Option<&str>) -> PeerConfig {
     let mut peer = PeerConfig::new(IpAddr::V4(PEER1_V4), ROUTER_ASN);
     peer.multihop_ttl = Some(2);
-    peer.password = password.map(|p| Password::new(p.into()));
+    peer.password = password.map(Password::new);
     peer.hold_time = 9;
     peer.keepalive = 3;
     peer

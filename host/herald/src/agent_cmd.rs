@@ -6,7 +6,7 @@
 #[path = "agent/args.rs"]
 mod args;
 #[path = "agent/kubevip_env.rs"]
-mod kubevip_env;
+pub(crate) mod kubevip_env;
 #[path = "agent/node_args.rs"]
 mod node_args;
 #[path = "agent/provider_choice.rs"]

@@ -2,6 +2,8 @@
 //! subcommand modules; all real work lives in the library crates.
 
 mod agent_cmd;
+mod doctor_cmd;
+mod manifest_cmd;
 mod provider_cmd;
 
 use clap::{Parser, Subcommand};
@@ -34,6 +36,12 @@ enum Command {
     /// Inspect or run a provider component without a cluster.
     #[command(subcommand)]
     Provider(provider_cmd::ProviderCommand),
+    /// Check this node: annotations, the provider's peers, routes and source addresses, the
+    /// running agent's sessions and VIPs. Exit 0 all well, 1 something wrong, 2 could not check.
+    Doctor(Box<doctor_cmd::DoctorArgs>),
+    /// Print a Kubernetes manifest (kube-vip's flag names): a static Pod, a DaemonSet, or RBAC.
+    #[command(subcommand)]
+    Manifest(Box<herald_manifest::ManifestCommand>),
 }
 
 fn init_logging(format: LogFormat) {
@@ -60,6 +68,8 @@ fn main() -> anyhow::Result<()> {
         match cli.command {
             Command::Agent(args) => agent_cmd::run(*args).await,
             Command::Provider(cmd) => provider_cmd::run(cmd).await,
+            Command::Doctor(args) => doctor_cmd::run(*args).await,
+            Command::Manifest(cmd) => manifest_cmd::run(&cmd),
         }
     })
 }

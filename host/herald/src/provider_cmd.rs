@@ -1,4 +1,5 @@
-//! `herald provider inspect|run`: look at or run one provider component without a cluster.
+//! `herald provider inspect|run|new|build`: look at, run, start or build a provider component
+//! without a cluster.
 //!
 //! Exit codes: 0 success, 1 any error (bad flags, load failure, denial, trap, provider failure),
 //! 2 the provider reported `not-ready` (its inputs are not there yet; try again later).
@@ -7,12 +8,13 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use herald_runtime::{Grants, ProviderConfig, Runtime, RuntimeConfig};
+use herald_runtime::recording::Recording;
+use herald_runtime::{Grants, HttpTap, ProviderConfig, Runtime, RuntimeConfig};
 
 #[path = "provider/mod.rs"]
 pub(crate) mod provider;
 
-use self::provider::{config_args, locate, node, output};
+use self::provider::{builder, config_args, locate, new, node, output};
 
 /// Exit code when the provider says its inputs are not ready yet.
 pub const EXIT_NOT_READY: i32 = 2;
@@ -23,6 +25,10 @@ pub enum ProviderCommand {
     Inspect(InspectArgs),
     /// Run a provider once against a Node manifest and print the peers it finds.
     Run(RunArgs),
+    /// Write a new provider project (Rust on herald-sdk, or Python with componentize-py).
+    New(new::NewArgs),
+    /// Build a provider project of either language; prints the component's path last.
+    Build(builder::BuildArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -53,17 +59,57 @@ pub struct RunArgs {
     #[command(flatten)]
     dirs: locate::ProviderDirArgs,
     /// Deadline for the whole call, in milliseconds.
-    #[arg(long, default_value_t = 2000)]
+    #[arg(long, default_value_t = DEFAULT_DEADLINE_MS)]
     deadline_ms: u64,
     /// Memory cap for the provider, in MiB.
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = DEFAULT_MEMORY_LIMIT_MIB)]
     memory_limit_mib: usize,
+    /// Save every HTTP exchange of the run to FILE (credential headers and secret config values
+    /// redacted), for `--replay` and the SDK's `testing::Replay`.
+    #[arg(long, value_name = "FILE", conflicts_with = "replay")]
+    record: Option<PathBuf>,
+    /// Answer the provider's HTTP from FILE (written by `--record`), with no network; a request
+    /// the file lacks fails the run, naming the request. Declared and granted hosts still apply.
+    #[arg(long, value_name = "FILE")]
+    replay: Option<PathBuf>,
+}
+
+/// Defaults of `--deadline-ms` and `--memory-limit-mib` (`herald doctor` uses the same).
+pub(crate) const DEFAULT_DEADLINE_MS: u64 = 2000;
+pub(crate) const DEFAULT_MEMORY_LIMIT_MIB: usize = 64;
+
+/// The runtime a one-off provider run uses (`provider run`, `doctor`): these limits, the cache.
+pub(crate) fn one_off_runtime(
+    deadline_ms: u64,
+    memory_limit_mib: usize,
+) -> anyhow::Result<Runtime> {
+    if deadline_ms == 0 || memory_limit_mib == 0 {
+        anyhow::bail!("--deadline-ms and --memory-limit-mib must be positive");
+    }
+    Ok(Runtime::new(RuntimeConfig {
+        call_deadline: Duration::from_millis(deadline_ms),
+        memory_limit_bytes: memory_limit_mib.saturating_mul(1024 * 1024),
+        cache_dir: locate::cache_dir(),
+    })?)
 }
 
 pub async fn run(cmd: ProviderCommand) -> anyhow::Result<()> {
     match cmd {
         ProviderCommand::Inspect(args) => inspect(args),
         ProviderCommand::Run(args) => run_provider(args).await,
+        ProviderCommand::New(args) => {
+            let dir = new::new_project(&args)?;
+            eprintln!(
+                "created {}: `cd {0}`, run its tests, then `herald provider build .`",
+                dir.display()
+            );
+            Ok(())
+        }
+        ProviderCommand::Build(args) => {
+            let component = builder::build(&args)?;
+            println!("{}", component.display());
+            Ok(())
+        }
     }
 }
 
@@ -79,18 +125,28 @@ async fn run_provider(args: RunArgs) -> anyhow::Result<()> {
     let node = node::read_node(&args.node)?;
     let pairs = config_args::parse_config_args(&args.config)?;
     let grants = Grants::parse(&args.allow_host)?;
-    if args.deadline_ms == 0 || args.memory_limit_mib == 0 {
-        anyhow::bail!("--deadline-ms and --memory-limit-mib must be positive");
-    }
-    let runtime = Runtime::new(RuntimeConfig {
-        call_deadline: Duration::from_millis(args.deadline_ms),
-        memory_limit_bytes: args.memory_limit_mib.saturating_mul(1024 * 1024),
-        cache_dir: locate::cache_dir(),
-    })?;
+    let runtime = one_off_runtime(args.deadline_ms, args.memory_limit_mib)?;
+    let tap = match &args.replay {
+        Some(file) => HttpTap::replay(read_recording(file)?),
+        None if args.record.is_some() => HttpTap::recorder(),
+        None => HttpTap::live(),
+    };
     let provider = runtime.load(&path)?;
     let config = ProviderConfig::from_pairs(pairs);
     tracing::debug!(provider = provider.identity(), config = ?config.redacted(provider.metadata()), "running provider");
-    match provider.discover(&config, &grants, &node).await {
+    let outcome = provider
+        .discover_tapped(&config, &grants, &node, &tap)
+        .await;
+    if let (Some(file), Some(recording)) = (&args.record, tap.recording()) {
+        std::fs::write(file, recording.to_json())
+            .with_context(|| format!("--record: writing {}", file.display()))?;
+        eprintln!(
+            "recorded {} HTTP exchange(s) to {}",
+            recording.exchanges.len(),
+            file.display()
+        );
+    }
+    match outcome {
         Ok(discovery) => {
             print!("{}", output::render_discovery(&discovery, args.output)?);
             Ok(())
@@ -101,4 +157,10 @@ async fn run_provider(args: RunArgs) -> anyhow::Result<()> {
         }
         Err(err) => Err(err).with_context(|| format!("running {}", path.display())),
     }
+}
+
+fn read_recording(file: &std::path::Path) -> anyhow::Result<Recording> {
+    let text = std::fs::read_to_string(file)
+        .with_context(|| format!("--replay: reading {}", file.display()))?;
+    Recording::from_json(&text).with_context(|| format!("--replay: {}", file.display()))
 }

@@ -3,12 +3,14 @@
 //! status and Events. Knows nothing of BGP or Wasm.
 //!
 //! Layout: [`client`] (finding the config), `wire` (lean decoding of watched kinds), [`types`]
-//! (the compact views), [`watch`], [`election`], [`status`], [`events`], [`error`].
+//! (the compact views), [`watch`], [`node`] (one Node, read once), [`election`], [`status`],
+//! [`events`], [`error`].
 
 pub mod client;
 pub mod election;
 pub mod error;
 pub mod events;
+pub mod node;
 pub mod status;
 pub mod types;
 pub mod watch;
@@ -20,6 +22,7 @@ pub use error::KubeError;
 pub use events::{EventKind, EventSink};
 /// The client type the functions here take, so callers need no direct kube dependency.
 pub use kube::Client;
+pub use node::get_node;
 pub use status::write_service_ingress;
 pub use types::{
     NodeInfo, ObjectKey, SERVICE_ANNOTATION_PREFIXES, ServiceInfo, ServicePort, SliceInfo,

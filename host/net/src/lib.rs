@@ -14,10 +14,13 @@
 //! [`NetManager::cleanup`] deletes every address and main-table route with those tags, which is also
 //! how a restarted agent clears what a crashed one left.
 //!
+//! [`inspect`] reads routes and addresses without changing anything (for `herald doctor`).
+//!
 //! `NetManager` works in the network namespace of the thread that creates it (tests run it inside
 //! a namespace with `herald_testbed::Netns::run`).
 
 mod error;
+pub mod inspect;
 mod kernel;
 mod manager;
 

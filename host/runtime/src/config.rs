@@ -69,6 +69,20 @@ impl ProviderConfig {
         }
     }
 
+    /// Hides this config's secret values (keys the metadata marks secret, or does not know) in
+    /// recorded requests.
+    pub(crate) fn secret_redactor(
+        &self,
+        metadata: &ProviderMetadata,
+    ) -> herald_recording::Redactor {
+        herald_recording::Redactor::new(
+            self.entries
+                .iter()
+                .filter(|(key, _)| metadata.is_secret(key))
+                .map(|(_, value)| value.clone()),
+        )
+    }
+
     /// Check the keys against the metadata and add defaults for unset keys: what the guest receives.
     pub(crate) fn effective(
         &self,

@@ -1,5 +1,6 @@
 //! Checking and converting values that cross the guest boundary (v0.1.0 WIT types ↔ host types).
 
+use herald_peer_rules as rules;
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -90,17 +91,18 @@ fn peer_from_wit(peer: wit::BgpPeer) -> Result<BgpPeer, FieldError> {
             .map(|a| parse_ip("source_address", a))
             .transpose()?,
         password: match peer.password {
-            Some(p) if p.is_empty() => {
-                return Err(("password", "empty password (omit it instead)".into()));
+            Some(p) => {
+                rules::check_md5_password(&p).map_err(|reason| ("password", reason))?;
+                Some(Password::new(p))
             }
-            Some(p) if p.len() > 80 => {
-                return Err(("password", "longer than the 80 bytes TCP MD5 allows".into()));
-            }
-            other => other.map(Password::new),
+            None => None,
         },
         multihop_ttl: match peer.multihop_ttl {
-            Some(0) => return Err(("multihop_ttl", "0 is not a valid TTL".into())),
-            other => other,
+            Some(ttl) => {
+                rules::check_multihop_ttl(ttl).map_err(|reason| ("multihop_ttl", reason))?;
+                Some(ttl)
+            }
+            None => None,
         },
         route_via: peer
             .route_via
@@ -108,13 +110,11 @@ fn peer_from_wit(peer: wit::BgpPeer) -> Result<BgpPeer, FieldError> {
             .map(|a| parse_ip("route_via", a))
             .transpose()?,
         hold_time_seconds: match peer.hold_time_seconds {
-            Some(t @ (1 | 2)) => {
-                return Err((
-                    "hold_time_seconds",
-                    format!("{t} (must be 0 or at least 3)"),
-                ));
+            Some(seconds) => {
+                rules::check_hold_time(seconds).map_err(|reason| ("hold_time_seconds", reason))?;
+                Some(seconds)
             }
-            other => other,
+            None => None,
         },
         port: match peer.port {
             Some(0) => return Err(("port", "0 is not a valid port".into())),
@@ -129,8 +129,6 @@ fn parse_ip(field: &'static str, text: &str) -> Result<IpAddr, FieldError> {
 }
 
 fn asn(field: &'static str, value: u32) -> Result<u32, FieldError> {
-    match value {
-        0 | 23456 | 4_294_967_295 => Err((field, format!("{value} is a reserved AS number"))),
-        _ => Ok(value),
-    }
+    rules::check_asn(value).map_err(|reason| (field, reason))?;
+    Ok(value)
 }

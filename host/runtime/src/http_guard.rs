@@ -13,6 +13,7 @@ use wasmtime_wasi_http::io::TokioIo;
 use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks};
 
 use crate::grants::{Grants, HostPort, restricted_kind};
+use crate::http_tap::{CallTap, header_pairs, record_response, replayed_response};
 
 /// Upper bound on connecting; the call deadline usually ends things first.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -32,6 +33,7 @@ pub(crate) struct OutboundPolicy {
     pub(crate) declared: Vec<HostPort>,
     pub(crate) grants: Grants,
     pub(crate) denials: DenialLog,
+    pub(crate) tap: CallTap,
 }
 
 type SendResult = Result<
@@ -96,9 +98,32 @@ impl WasiHttpHooks for OutboundPolicy {
             record(&self.denials, &self.provider, origin.to_string(), reason);
             return Box::new(async { Err(HttpError::HttpRequestDenied) });
         }
-        let grants = self.grants.clone();
+        let method = request.method().as_str().to_string();
+        let url = request.uri().to_string();
         let denials = Arc::clone(&self.denials);
         let provider = self.provider.clone();
+        if let CallTap::Replay(replayer) = &self.tap {
+            let answer = replayer
+                .answer(&method, &url)
+                .map_err(|unrecorded| format!("replay: {unrecorded}"))
+                .and_then(|recorded| replayed_response(&recorded));
+            return Box::new(async move {
+                match answer {
+                    Ok(response) => {
+                        let no_io: Box<dyn Future<Output = Result<(), HttpError>> + Send> =
+                            Box::new(async { Ok(()) });
+                        Ok((response, no_io))
+                    }
+                    Err(reason) => {
+                        record(&denials, &provider, url, reason);
+                        Err(HttpError::HttpRequestDenied)
+                    }
+                }
+            });
+        }
+        let grants = self.grants.clone();
+        let tap = self.tap.clone();
+        let request_headers = header_pairs(request.headers());
         Box::new(async move {
             let address = match resolve_checked(&origin, &grants).await {
                 Ok(address) => address,
@@ -108,7 +133,25 @@ impl WasiHttpHooks for OutboundPolicy {
                 }
             };
             tracing::debug!(provider, %origin, %address, "outgoing HTTP allowed");
-            send_to(request, address, &origin, options).await
+            let (response, io_done) = send_to(request, address, &origin, options).await?;
+            match &tap {
+                CallTap::Record {
+                    recording,
+                    redactor,
+                } => {
+                    let response = record_response(
+                        recording,
+                        redactor,
+                        &method,
+                        &url,
+                        &request_headers,
+                        response,
+                    )
+                    .await?;
+                    Ok((response, io_done))
+                }
+                _ => Ok((response, io_done)),
+            }
         })
     }
 }

@@ -13,6 +13,7 @@ mod engine;
 mod errors;
 mod grants;
 mod http_guard;
+mod http_tap;
 mod metadata;
 mod provider;
 mod runtime;
@@ -25,6 +26,8 @@ pub use errors::{
     CallError, GrantError, LoadError, LoadProblem, ProviderError, ProviderErrorKind, RuntimeError,
 };
 pub use grants::{Grants, HostPort};
+pub use herald_recording as recording;
+pub use http_tap::HttpTap;
 pub use metadata::{ConfigKey, DeclaredHost, METADATA_SECTION, ProviderMetadata};
 pub use provider::LoadedProvider;
 pub use runtime::Runtime;

@@ -14,6 +14,7 @@ use crate::engine::EPOCH_TICK;
 use crate::errors::CallError;
 use crate::grants::Grants;
 use crate::http_guard::{DenialLog, OutboundPolicy};
+use crate::http_tap::{CallTap, HttpTap};
 use crate::metadata::ProviderMetadata;
 use crate::state::CallState;
 use crate::types::{Discovery, NodeContext};
@@ -100,7 +101,9 @@ impl LoadedProvider {
         config: &ProviderConfig,
         grants: &Grants,
     ) -> Result<(), CallError> {
-        self.call(config, grants, None).await.map(drop)
+        self.call(config, grants, None, &HttpTap::live())
+            .await
+            .map(drop)
     }
 
     /// Fresh instance: `configure(config)` then `discover(node)`.
@@ -110,7 +113,19 @@ impl LoadedProvider {
         grants: &Grants,
         node: &NodeContext,
     ) -> Result<Discovery, CallError> {
-        let discovery = self.call(config, grants, Some(node)).await?;
+        self.discover_tapped(config, grants, node, &HttpTap::live())
+            .await
+    }
+
+    /// [`discover`](Self::discover) with the call's HTTP recorded or answered from a recording.
+    pub async fn discover_tapped(
+        &self,
+        config: &ProviderConfig,
+        grants: &Grants,
+        node: &NodeContext,
+        tap: &HttpTap,
+    ) -> Result<Discovery, CallError> {
+        let discovery = self.call(config, grants, Some(node), tap).await?;
         // invariant: `call` returns Some when given a node.
         discovery.ok_or_else(|| CallError::Trap {
             provider: self.inner.identity.clone(),
@@ -127,6 +142,7 @@ impl LoadedProvider {
             declared: Vec::new(),
             grants: Grants::none(),
             denials: DenialLog::default(),
+            tap: CallTap::Live,
         };
         let mut store = Store::new(
             &inner.engine,
@@ -151,6 +167,7 @@ impl LoadedProvider {
         config: &ProviderConfig,
         grants: &Grants,
         node: Option<&NodeContext>,
+        tap: &HttpTap,
     ) -> Result<Option<Discovery>, CallError> {
         let inner = &*self.inner;
         let identity = inner.identity.clone();
@@ -169,6 +186,7 @@ impl LoadedProvider {
             declared,
             grants: grants.clone(),
             denials: Arc::clone(&denials),
+            tap: tap.for_call(config.secret_redactor(&inner.metadata)),
         };
         let mut store = Store::new(
             &inner.engine,

@@ -1,7 +1,6 @@
 //! Values passed to and returned from providers, in host types (addresses parsed, secrets wrapped).
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -36,28 +35,6 @@ pub struct BgpPeer {
     pub port: Option<u16>,
 }
 
-/// A TCP MD5 password. `Debug` and `Display` never show it; only the BGP layer calls `expose`.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Password(String);
-
-impl Password {
-    pub fn new(secret: impl Into<String>) -> Self {
-        Self(secret.into())
-    }
-
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Password {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("<redacted>")
-    }
-}
-
-impl fmt::Display for Password {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("<redacted>")
-    }
-}
+/// A TCP MD5 password: the secret type shared with the SDK, the agent and the BGP speaker.
+/// `Debug` and `Display` never show it; only the BGP layer calls `expose`.
+pub use herald_peer_rules::Secret as Password;

@@ -89,6 +89,6 @@ async fn annotations_provider_finds_the_fixture_peers() {
     );
     assert_eq!(
         format!("{:?}", discovery.peers[0].password),
-        "Some(<redacted>)"
+        "Some(Secret(<redacted>))"
     );
 }

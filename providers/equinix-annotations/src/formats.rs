@@ -36,6 +36,9 @@ pub struct AnnotatedPeer {
     pub local_asn: u32,
     pub source: Option<IpAddr>,
     pub password: Option<Password>,
+    /// `<prefix>/bgp-peers-{n}-peer-multi-hop` (Cherry Servers' CCM, kube-vip); `None` when
+    /// absent, so the caller's default applies.
+    pub multihop: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,8 +49,16 @@ pub struct Annotated {
 
 const PACKET_PREFIX: &str = "packet.com";
 const FIELDS: [&str; 5] = ["node-asn", "peer-asn", "peer-ip", "src-ip", "bgp-pass"];
-/// Longest TCP MD5 key Linux accepts (`TCP_MD5SIG_MAXKEYLEN`).
-const MAX_PASSWORD_BYTES: usize = 80;
+/// The per-peer keys of bgp-peers-N: Cherry Servers' CCM (v1.36.2+) adds `peer-multi-hop`.
+const INDEXED_FIELDS: [&str; 6] = [
+    "node-asn",
+    "peer-asn",
+    "peer-ip",
+    "src-ip",
+    "bgp-pass",
+    "peer-multi-hop",
+];
+use herald_sdk::rules::MAX_MD5_PASSWORD_BYTES as MAX_PASSWORD_BYTES;
 
 /// Reads the node's BGP annotations, preferring bgp-peers-N over legacy over packet.com v1.
 /// A peer address listed twice counts once. Missing keys → `not-ready`; values that do not
@@ -102,7 +113,7 @@ fn indexed_sets(node: &NodeContext, prefix: &str) -> Vec<String> {
             .all(|b| b.is_ascii_digit())
             .then(|| n.parse::<u64>().ok())
             .flatten();
-        if let (Some(number), true) = (numeric, FIELDS.contains(&field)) {
+        if let (Some(number), true) = (numeric, INDEXED_FIELDS.contains(&field)) {
             indices.insert((number, n.to_owned()), ());
         }
     }
@@ -155,14 +166,22 @@ impl Reader<'_> {
                 .map(|v| parse_password(&key("bgp-pass"), v))
                 .transpose()?
                 .flatten();
-            peers.extend(pair(
+            let multihop = self
+                .optional(&key("peer-multi-hop"))
+                .map(|v| parse_multihop(&key("peer-multi-hop"), v))
+                .transpose()?;
+            let mut set = pair(
                 &key("peer-asn"),
                 addresses,
                 &peer_asns,
                 local_asn,
                 source,
                 password.as_ref(),
-            )?);
+            )?;
+            for peer in &mut set {
+                peer.multihop = multihop;
+            }
+            peers.extend(set);
         }
         Ok(peers)
     }
@@ -235,6 +254,7 @@ fn pair(
                 local_asn,
                 source,
                 password: password.cloned(),
+                multihop: None,
             })
         })
         .collect()
@@ -268,6 +288,18 @@ fn comma_list(value: &str) -> impl Iterator<Item = &str> {
         .split(',')
         .map(str::trim)
         .filter(|item| !item.is_empty())
+}
+
+/// `"true"` or `"false"`, as the Cherry CCM and kube-vip write it; anything else is refused
+/// rather than guessed.
+fn parse_multihop(key: &str, value: &str) -> Result<bool, ProviderError> {
+    match value {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        other => Err(ProviderError::InvalidInput(format!(
+            "annotation {key}: {other:?} is neither \"true\" nor \"false\""
+        ))),
+    }
 }
 
 /// Base64 (standard alphabet) of the MD5 password; an empty decoded value means no password.

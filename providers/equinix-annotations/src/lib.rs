@@ -8,7 +8,13 @@
 //!
 //! Peers in 169.254.0.0/16 (Equinix's multihop routers) get the multihop TTL and a route via the
 //! private gateway (config `private-gateway`, else derived from `src-ip` and
-//! `<prefix>/network-4-private`, see [`gateway`]). See `docs/providers.md`.
+//! `<prefix>/network-4-private`, see [`gateway`]).
+//!
+//! Cherry Servers' CCM writes the bgp-peers-N layout too (`prefix=cherryservers.com`), without
+//! `bgp-pass`, with `src-ip` only since v1.35.3, and with `peer-multi-hop` since v1.36.2. Its
+//! peers are public route servers, always multihop: with that prefix multihop is on unless
+//! `peer-multi-hop` says `"false"`. With any prefix an explicit `peer-multi-hop` wins over the
+//! address rule. See `docs/providers.md`.
 
 mod formats;
 mod gateway;
@@ -30,11 +36,18 @@ pub const PRIVATE_GATEWAY_KEY: &str = "private-gateway";
 
 const KNOWN_KEYS: &[&str] = &[PREFIX_KEY, PRIVATE_GATEWAY_KEY, MULTIHOP_TTL_KEY];
 
+/// Prefixes whose CCM annotates only multihop peers, so multihop is the default when
+/// `peer-multi-hop` is absent: Cherry Servers' (its older CCMs do not write the key, and its
+/// route servers are public addresses the 169.254.0.0/16 rule does not catch).
+const MULTIHOP_PREFIXES: &[&str] = &["cherryservers.com"];
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EquinixAnnotations {
     prefix: String,
     private_gateway: Option<Ipv4Addr>,
     multihop_ttl: u8,
+    /// Multihop for peers without `peer-multi-hop`, whatever their address.
+    multihop_by_default: bool,
 }
 
 impl Default for EquinixAnnotations {
@@ -43,6 +56,7 @@ impl Default for EquinixAnnotations {
             prefix: DEFAULT_PREFIX.to_owned(),
             private_gateway: None,
             multihop_ttl: equinix_common::DEFAULT_MULTIHOP_TTL,
+            multihop_by_default: false,
         }
     }
 }
@@ -59,6 +73,7 @@ impl Provider for EquinixAnnotations {
             )));
         }
         self.prefix = prefix.to_owned();
+        self.multihop_by_default = MULTIHOP_PREFIXES.contains(&prefix);
         self.private_gateway = config.parse(PRIVATE_GATEWAY_KEY)?;
         self.multihop_ttl = multihop_ttl(config)?;
         Ok(())
@@ -81,8 +96,14 @@ impl Provider for EquinixAnnotations {
             let mut peer = BgpPeer::new(annotated.address, annotated.peer_asn, annotated.local_asn);
             peer.source_address = annotated.source;
             peer.password = annotated.password;
-            if needs_private_route(annotated.address) {
+            let link_local = needs_private_route(annotated.address);
+            if annotated
+                .multihop
+                .unwrap_or(self.multihop_by_default || link_local)
+            {
                 peer.multihop_ttl = Some(self.multihop_ttl);
+            }
+            if link_local {
                 peer.route_via = self.route_via(node, annotated.source)?;
             }
             peers.push(peer);
@@ -119,7 +140,8 @@ herald_sdk::export_provider!(EquinixAnnotations);
 herald_sdk::provider_metadata! {
     name: "equinix-annotations",
     description: "Equinix Metal BGP peers from the Node annotations written by the Equinix CCM \
-                  (packet.com v1, legacy metal.equinix.com and bgp-peers-N formats). No network access.",
+                  (packet.com v1, legacy metal.equinix.com and bgp-peers-N formats); Cherry Servers' \
+                  with prefix=cherryservers.com. No network access.",
     hosts: [],
     config: [
         { key: "prefix", description: "Annotation prefix of the metal.equinix.com formats \
@@ -128,6 +150,8 @@ herald_sdk::provider_metadata! {
         { key: "private-gateway", description: "IPv4 next hop for the routes to the 169.254.255.x multihop peers; \
                                                 default: the other address of the node's private /31 (src-ip), \
                                                 checked against <prefix>/network-4-private." },
-        { key: "multihop-ttl", description: "eBGP multihop TTL for the 169.254.255.x peers.", default: "2" },
+        { key: "multihop-ttl", description: "eBGP multihop TTL for the multihop peers: 169.254.255.x, \
+                                             Cherry Servers' route servers, peer-multi-hop \"true\".",
+          default: "2" },
     ],
 }

@@ -15,6 +15,9 @@ const LEGACY: &str = include_str!("fixtures/node-annotations-legacy.yaml");
 const V3_3: &str = include_str!("fixtures/node-annotations-v3.3.yaml");
 const MIXED: &str = include_str!("fixtures/node-annotations-upgraded-mixed.yaml");
 const PACKET_V1: &str = include_str!("fixtures/node-annotations-packet-v1.yaml");
+const CHERRY_TWO_PEERS: &str = include_str!("fixtures/cherry/node-two-peers.yaml");
+const CHERRY_ONE_PEER: &str = include_str!("fixtures/cherry/node-one-peer.yaml");
+const CHERRY_PARTIAL: &str = include_str!("fixtures/cherry/node-partial-pre-v1.35.3.yaml");
 
 /// One compiled component per test binary.
 fn provider() -> &'static LoadedProvider {
@@ -200,5 +203,64 @@ async fn bad_config_is_rejected() {
     assert!(
         matches!(&err, CallError::Provider(e) if e.kind == ProviderErrorKind::InvalidInput),
         "{err}"
+    );
+}
+
+#[tokio::test]
+async fn cherry_servers_nodes_give_multihop_peers() {
+    let cherry = |address: &str, local_asn: u32, source: Option<&str>| BgpPeer {
+        peer_address: ip(address),
+        peer_asn: 16125,
+        local_asn,
+        source_address: source.map(ip),
+        password: None,
+        multihop_ttl: Some(2),
+        route_via: None,
+        hold_time_seconds: None,
+        port: None,
+    };
+    let cases = [
+        (
+            CHERRY_TWO_PEERS,
+            vec![
+                cherry("203.0.113.122", 65010, Some("198.51.100.17")),
+                cherry("203.0.113.123", 65010, Some("198.51.100.17")),
+            ],
+        ),
+        (
+            CHERRY_ONE_PEER,
+            vec![cherry("203.0.113.130", 65011, Some("198.51.100.18"))],
+        ),
+        // Older CCM: no src-ip, no peer-multi-hop; still multihop.
+        (
+            CHERRY_PARTIAL,
+            vec![
+                cherry("203.0.113.122", 65012, None),
+                cherry("203.0.113.123", 65012, None),
+            ],
+        ),
+    ];
+    for (yaml, expected) in cases {
+        let node = node(yaml);
+        assert_eq!(
+            discover(&[("prefix", "cherryservers.com")], &node)
+                .await
+                .unwrap(),
+            expected,
+            "node {}",
+            node.node_name
+        );
+    }
+
+    let mut bad = node(CHERRY_ONE_PEER);
+    bad.annotations.insert(
+        "cherryservers.com/bgp-peers-0-peer-multi-hop".into(),
+        "maybe".into(),
+    );
+    let (kind, message) = provider_error(discover(&[("prefix", "cherryservers.com")], &bad).await);
+    assert_eq!(kind, ProviderErrorKind::InvalidInput);
+    assert!(
+        message.contains("cherryservers.com/bgp-peers-0-peer-multi-hop"),
+        "{message}"
     );
 }

@@ -137,7 +137,11 @@ fn password(neighbor: &BgpNeighbor, at: &str) -> Result<Option<Password>, Provid
     let given = neighbor.md5_password.as_deref().filter(|p| !p.is_empty());
     match (neighbor.md5_enabled.unwrap_or(given.is_some()), given) {
         (false, _) => Ok(None),
-        (true, Some(password)) => Ok(Some(Password::new(password))),
+        (true, Some(password)) => {
+            herald_sdk::rules::check_md5_password(password)
+                .map_err(|reason| invalid(format!("{at}: md5_password: {reason}")))?;
+            Ok(Some(Password::new(password)))
+        }
         (true, None) => Err(invalid(format!(
             "{at}: md5_enabled is true but md5_password is empty"
         ))),
@@ -267,5 +271,22 @@ mod tests {
         );
         assert_eq!(peers_from_neighbors(&list, "n", OPTIONS).unwrap().len(), 1);
         assert!(peers_from_neighbors(&[], "n", OPTIONS).unwrap().is_empty());
+    }
+
+    #[test]
+    fn an_md5_password_over_80_bytes_names_the_field_not_the_value() {
+        let neighbor = BgpNeighbor {
+            md5_enabled: Some(true),
+            md5_password: Some("p".repeat(81)),
+            ..BgpNeighbor::default()
+        };
+        let err = password(&neighbor, "bgp_neighbors[0]")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("bgp_neighbors[0]: md5_password") && err.contains("81 bytes"),
+            "{err}"
+        );
+        assert!(!err.contains("ppp"), "{err}");
     }
 }

@@ -19,7 +19,10 @@ fn node() -> NodeContext {
     }
 }
 
-fn discover_with(config: &[(&str, &str)], http: &MockHttp) -> Result<Discovery, ProviderError> {
+fn discover_with(
+    config: &[(&str, &str)],
+    http: &dyn herald_sdk::HttpClient,
+) -> Result<Discovery, ProviderError> {
     let mut provider = EquinixMetadata::default();
     provider.configure(&Config::from_pairs(config.iter().copied()))?;
     provider.discover(&node(), http)
@@ -227,5 +230,34 @@ fn metadata_declares_the_metadata_url_host() {
     assert_eq!(
         metadata.config[0].default.as_deref(),
         Some(DEFAULT_METADATA_URL)
+    );
+}
+
+/// `recorded-run.json` was written by a real run of the component:
+/// `herald provider run equinix-metadata --node <node> --config metadata-url=http://127.0.0.1:18093/metadata
+/// --allow-host 127.0.0.1:18093 --record recorded-run.json` against `python3 -m http.server` serving
+/// `metadata.json`. The SDK's `Replay` answers the native provider from the same file.
+#[test]
+fn a_host_recording_replays_in_native_tests() {
+    let http = herald_sdk::testing::Replay::from_file(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/recorded-run.json"
+    ))
+    .unwrap();
+    let replayed = discover_with(
+        &[("metadata-url", "http://127.0.0.1:18093/metadata")],
+        &http,
+    )
+    .unwrap();
+    let canned = MockHttp::new().with_json(DEFAULT_METADATA_URL, 200, METADATA);
+    assert_eq!(replayed, discover_with(&[], &canned).unwrap());
+    assert_eq!(http.requests().len(), 1);
+
+    let err =
+        discover_with(&[("metadata-url", "http://127.0.0.1:18093/other")], &http).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("no recorded exchange for GET http://127.0.0.1:18093/other"),
+        "{err}"
     );
 }

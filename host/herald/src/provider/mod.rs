@@ -1,6 +1,8 @@
 //! Pieces of `herald provider`: finding the file, reading the Node, parsing flags, printing.
 
+pub mod builder;
 pub mod config_args;
 pub mod locate;
+pub mod new;
 pub mod node;
 pub mod output;
