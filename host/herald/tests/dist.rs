@@ -1,7 +1,9 @@
 //! The documented dist command (`scripts/dist`) and the Dockerfile agree: every path the image
 //! copies exists in the dist output, and the binary finds its providers by name in the installed
-//! layout, with no build tree or environment to help it. Built with `--profile dev` to reuse this
-//! test run's build (the release build is the same script with the default profile).
+//! layout, with no build tree or environment to help it. The script packages this test run's own
+//! binary (`HERALD_DIST_BIN`): `cargo build -p herald` alone resolves features differently from
+//! the workspace's test build and would rebuild wasmtime and kube for minutes; the providers are
+//! built by the script itself.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -36,6 +38,7 @@ fn dist_output_holds_every_path_the_dockerfile_copies() {
         .args(["--profile", "dev", "--out"])
         .arg(&dist)
         .env_remove("CARGO_TARGET_DIR")
+        .env("HERALD_DIST_BIN", env!("CARGO_BIN_EXE_herald"))
         .status()
         .unwrap();
     assert!(status.success(), "scripts/dist failed");

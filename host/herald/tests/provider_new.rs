@@ -4,8 +4,9 @@
 //! `provider inspect` and `provider run` (against a local peer service) accept the result.
 //!
 //! Needs the wasm32-wasip2 target (Rust) and componentize-py (Python): skipped with a note
-//! without them, failed under `CI=true`. Builds share a target directory under
-//! `CARGO_TARGET_TMPDIR`, so later runs are quick.
+//! without them, failed under `CI=true`. The Rust template builds in the workspace's own target
+//! directory, so the dependencies it shares with Herald (herald-sdk, serde, wit-bindgen) are
+//! reused from this test run's build instead of compiled again.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -14,7 +15,7 @@ use std::process::{Command, Output};
 
 use herald_provider_testkit::{FixtureServer, Route};
 
-const TEMPLATE_TARGET: &str = concat!(env!("CARGO_TARGET_TMPDIR"), "/provider-templates");
+const TEMPLATE_TARGET: &str = concat!(env!("CARGO_TARGET_TMPDIR"), "/..");
 const PEERS: &str = include_str!("../templates/rust/tests/fixtures/peers.json");
 
 fn unavailable(what: &str) -> bool {
