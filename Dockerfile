@@ -7,11 +7,12 @@
 FROM docker.io/library/rust:1.95-bookworm AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends musl-tools \
- && rm -rf /var/lib/apt/lists/* \
- && rustup target add x86_64-unknown-linux-musl wasm32-wasip2
+ && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
-RUN scripts/dist --target x86_64-unknown-linux-musl --out /dist
+# After the COPY: rust-toolchain.toml picks the toolchain, and the targets go to that one.
+RUN rustup target add x86_64-unknown-linux-musl wasm32-wasip2 \
+ && scripts/dist --target x86_64-unknown-linux-musl --out /dist
 
 # distroless/static: no shell, no libc; CA roots are compiled into herald (webpki-roots).
 FROM gcr.io/distroless/static-debian12
