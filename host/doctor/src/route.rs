@@ -272,26 +272,26 @@ mod tests {
         }
     }
 
-    /// An Equinix node: public /31 with the default route, private /31 towards 10.70.17.8.
+    /// An Equinix node: public /31 with the default route, private /31 (a documentation range here) towards 192.0.2.8.
     fn equinix() -> Vec<RouteInfo> {
         vec![
             route("0.0.0.0/0", Some("203.0.113.10"), "bond0"),
             route("203.0.113.10/31", None, "bond0"),
-            route("10.70.17.8/31", None, "bond0"),
+            route("192.0.2.8/31", None, "bond0"),
         ]
     }
 
     #[test]
     fn a_missing_peer_route_gets_the_exact_fix() {
-        let routes = vec![route("10.70.17.8/31", None, "bond0")];
-        let check = route_check(ip("169.254.255.1"), Some(ip("10.70.17.8")), &routes);
+        let routes = vec![route("192.0.2.8/31", None, "bond0")];
+        let check = route_check(ip("169.254.255.1"), Some(ip("192.0.2.8")), &routes);
         assert_eq!(
             (check.status, check.finding),
             (Status::Fail, RouteFinding::Missing)
         );
         assert_eq!(
             check.fix.as_deref(),
-            Some("ip route add 169.254.255.1/32 via 10.70.17.8")
+            Some("ip route add 169.254.255.1/32 via 192.0.2.8")
         );
         assert!(check.note.is_none(), "the gateway is connected");
         assert!(check.kernel_route.is_none());
@@ -299,7 +299,7 @@ mod tests {
 
     #[test]
     fn the_default_route_via_the_public_gateway_is_the_trap() {
-        let check = route_check(ip("169.254.255.1"), Some(ip("10.70.17.8")), &equinix());
+        let check = route_check(ip("169.254.255.1"), Some(ip("192.0.2.8")), &equinix());
         assert_eq!(check.finding, RouteFinding::WrongGateway);
         assert!(
             check.summary.contains("the default route"),
@@ -309,7 +309,7 @@ mod tests {
         assert!(check.summary.contains("default via 203.0.113.10 dev bond0"));
         assert_eq!(
             check.fix.as_deref(),
-            Some("ip route add 169.254.255.1/32 via 10.70.17.8")
+            Some("ip route add 169.254.255.1/32 via 192.0.2.8")
         );
         let json = serde_json::to_value(&check).unwrap();
         assert_eq!(json["kernel_route"]["destination"], "0.0.0.0/0");
@@ -323,15 +323,15 @@ mod tests {
     #[test]
     fn the_right_gateway_is_ok_and_a_wrong_host_route_is_replaced() {
         let mut routes = equinix();
-        routes.push(route("169.254.255.1/32", Some("10.70.17.8"), "bond0"));
+        routes.push(route("169.254.255.1/32", Some("192.0.2.8"), "bond0"));
         routes.push(route("169.254.255.2/32", Some("203.0.113.10"), "bond0"));
-        let ok = route_check(ip("169.254.255.1"), Some(ip("10.70.17.8")), &routes);
+        let ok = route_check(ip("169.254.255.1"), Some(ip("192.0.2.8")), &routes);
         assert_eq!((ok.status, ok.finding), (Status::Ok, RouteFinding::Ok));
         assert!(ok.fix.is_none());
-        let wrong = route_check(ip("169.254.255.2"), Some(ip("10.70.17.8")), &routes);
+        let wrong = route_check(ip("169.254.255.2"), Some(ip("192.0.2.8")), &routes);
         assert_eq!(
             wrong.fix.as_deref(),
-            Some("ip route replace 169.254.255.2/32 via 10.70.17.8")
+            Some("ip route replace 169.254.255.2/32 via 192.0.2.8")
         );
     }
 
@@ -342,7 +342,7 @@ mod tests {
         blackhole.next_hops.clear();
         let mut routes = equinix();
         routes.push(blackhole);
-        let check = route_check(ip("169.254.255.1"), Some(ip("10.70.17.8")), &routes);
+        let check = route_check(ip("169.254.255.1"), Some(ip("192.0.2.8")), &routes);
         assert_eq!(check.finding, RouteFinding::NotForwarding);
         assert!(
             check.summary.contains("blackhole 169.254.255.0/24"),
@@ -351,7 +351,7 @@ mod tests {
         );
 
         let direct = [route("169.254.0.0/16", None, "eth1")];
-        let check = route_check(ip("169.254.255.1"), Some(ip("10.70.17.8")), &direct);
+        let check = route_check(ip("169.254.255.1"), Some(ip("192.0.2.8")), &direct);
         assert_eq!(check.finding, RouteFinding::Direct);
         assert!(
             check
@@ -367,17 +367,17 @@ mod tests {
 
     #[test]
     fn ecmp_with_one_leg_elsewhere_is_wrong() {
-        let mut ecmp = route("169.254.255.1/32", Some("10.70.17.8"), "bond0");
+        let mut ecmp = route("169.254.255.1/32", Some("192.0.2.8"), "bond0");
         ecmp.next_hops.push(NextHop {
             gateway: Some(ip("203.0.113.10")),
             interface: Some("bond0".into()),
         });
-        let check = route_check(ip("169.254.255.1"), Some(ip("10.70.17.8")), &[ecmp]);
+        let check = route_check(ip("169.254.255.1"), Some(ip("192.0.2.8")), &[ecmp]);
         assert_eq!(check.finding, RouteFinding::WrongGateway);
         assert!(
             check
                 .summary
-                .contains("nexthop via 10.70.17.8 dev bond0 nexthop via")
+                .contains("nexthop via 192.0.2.8 dev bond0 nexthop via")
         );
     }
 

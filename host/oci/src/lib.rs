@@ -32,7 +32,7 @@
 //! layer     application/wasm, the component; annotation org.opencontainers.image.title
 //! ```
 //!
-//! Checked both ways against `wkg` 0.16.1 (`tests/wkg.rs`, run when `WKG` names the binary):
+//! Checked both ways against `wkg` 0.16.1 (`examples/wkg_interop.rs`, a manual check: `WKG=… cargo run -p herald-oci --example wkg_interop`):
 //! `wkg oci pull` reads what [`push`] writes, [`pull`] reads what `wkg oci push` writes, and
 //! the config's `component` lists match wkg's exactly; only `created` differs.
 //!
