@@ -22,6 +22,18 @@ pub struct RecordedRequest {
 }
 
 impl RecordedRequest {
+    /// A GET as a provider sent it through [`HttpClient::get`].
+    pub(crate) fn get(url: &str, headers: &[(&str, &str)]) -> Self {
+        Self {
+            method: "GET".into(),
+            url: url.to_owned(),
+            headers: headers
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        }
+    }
+
     /// The first value of header `name` (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
@@ -84,14 +96,9 @@ impl MockHttp {
 
 impl HttpClient for MockHttp {
     fn get(&self, url: &str, headers: &[(&str, &str)]) -> Result<HttpResponse, HttpError> {
-        self.requests.borrow_mut().push(RecordedRequest {
-            method: "GET".into(),
-            url: url.to_owned(),
-            headers: headers
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect(),
-        });
+        self.requests
+            .borrow_mut()
+            .push(RecordedRequest::get(url, headers));
         self.responses.get(url).cloned().unwrap_or_else(|| {
             Err(HttpError::Transport(format!(
                 "MockHttp: no canned response for {url}"

@@ -160,7 +160,5 @@ async fn run_provider(args: RunArgs) -> anyhow::Result<()> {
 }
 
 fn read_recording(file: &std::path::Path) -> anyhow::Result<Recording> {
-    let text = std::fs::read_to_string(file)
-        .with_context(|| format!("--replay: reading {}", file.display()))?;
-    Recording::from_json(&text).with_context(|| format!("--replay: {}", file.display()))
+    Recording::read(file).context("--replay")
 }

@@ -110,7 +110,35 @@ pub enum RecordingError {
     Body(String),
 }
 
+/// Why a recording file could not be used; names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("reading {path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}: {source}")]
+    Format {
+        path: String,
+        source: RecordingError,
+    },
+}
+
 impl Recording {
+    /// Reads and checks a recording file (`--replay`, the SDK's `Replay`).
+    pub fn read(path: &std::path::Path) -> Result<Self, ReadError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| ReadError::Io {
+            path: shown.clone(),
+            source,
+        })?;
+        Self::from_json(&text).map_err(|source| ReadError::Format {
+            path: shown,
+            source,
+        })
+    }
+
     pub fn from_json(text: &str) -> Result<Self, RecordingError> {
         let recording: Recording = serde_json::from_str(text)?;
         if recording.version != FORMAT_VERSION {

@@ -4,25 +4,13 @@
 use std::cell::RefCell;
 use std::path::Path;
 
-use herald_recording::{Recording, RecordingError, Redactor, Replayer};
+use herald_recording::{Recording, Redactor, Replayer};
 
 use super::RecordedRequest;
 use crate::{HttpClient, HttpError, HttpResponse};
 
-/// Why a recording could not be used.
-#[derive(Debug, thiserror::Error)]
-pub enum ReplayError {
-    #[error("reading {path}: {source}")]
-    Read {
-        path: String,
-        source: std::io::Error,
-    },
-    #[error("{path}: {source}")]
-    Format {
-        path: String,
-        source: RecordingError,
-    },
-}
+/// Why a recording could not be used (names the file).
+pub use herald_recording::ReadError as ReplayError;
 
 /// Answers GETs by URL from a recording, in recorded order for repeated URLs; a request the
 /// recording lacks gets a transport error naming it (so the test fails, saying what to record).
@@ -44,16 +32,7 @@ impl Replay {
         path: impl AsRef<Path>,
         secrets: &[&str],
     ) -> Result<Self, ReplayError> {
-        let path = path.as_ref();
-        let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| ReplayError::Read {
-            path: shown.clone(),
-            source,
-        })?;
-        let recording = Recording::from_json(&text).map_err(|source| ReplayError::Format {
-            path: shown,
-            source,
-        })?;
+        let recording = Recording::read(path.as_ref())?;
         Ok(Self::new(recording, secrets))
     }
 
@@ -72,14 +51,9 @@ impl Replay {
 
 impl HttpClient for Replay {
     fn get(&self, url: &str, headers: &[(&str, &str)]) -> Result<HttpResponse, HttpError> {
-        self.requests.borrow_mut().push(RecordedRequest {
-            method: "GET".into(),
-            url: url.to_owned(),
-            headers: headers
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect(),
-        });
+        self.requests
+            .borrow_mut()
+            .push(RecordedRequest::get(url, headers));
         let recorded = self
             .replayer
             .answer("GET", url)
