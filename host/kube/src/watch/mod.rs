@@ -7,9 +7,11 @@
 mod track;
 
 use std::fmt::Debug;
+use std::time::Duration;
 
 use futures::StreamExt;
 use k8s_openapi::NamespaceResourceScope;
+use kube::runtime::utils::ResetTimerBackoff;
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Resource};
 use serde::de::DeserializeOwned;
@@ -82,7 +84,7 @@ impl Drop for WatchHandle {
 
 /// Spawns the watchers (own Node via fieldSelector metadata.name=<node>; Services;
 /// EndpointSlices) on the current tokio runtime; they send on `tx` until it is closed or the
-/// handle is dropped/aborted. Watch errors back off (kube-runtime's default backoff) and
+/// handle is dropped/aborted. Watch errors back off ([`watch_backoff`]) and
 /// relist, 410 Gone included.
 ///
 /// # Panics
@@ -146,7 +148,8 @@ async fn run<T>(
     T::Obj: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + 'static,
 {
     loop {
-        let mut stream = std::pin::pin!(watcher(api.clone(), config.clone()).default_backoff());
+        let mut stream =
+            std::pin::pin!(watcher(api.clone(), config.clone()).backoff(watch_backoff()));
         loop {
             let item = tokio::select! {
                 item = stream.next() => item,
@@ -181,8 +184,25 @@ async fn run<T>(
     }
 }
 
-/// kube-runtime's default backoff starts at 800 ms.
-const RESTART_DELAY: std::time::Duration = std::time::Duration::from_millis(800);
+/// The first step of [`watch_backoff`].
+const RESTART_DELAY: Duration = Duration::from_millis(800);
+
+/// Longest pause between two attempts before jitter (which adds up to as much again).
+const MAX_RETRY_DELAY: Duration = Duration::from_secs(10);
+
+/// client-go's reflector backoff (800 ms doubling, jitter, reset after 2 min idle) but capped at
+/// 10 s instead of 30 s: with 30 s (up to 60 s with jitter) an agent noticed a Service changed
+/// during a half-minute apiserver restart up to a minute after the apiserver was back. Three
+/// watches per node every 10-20 s is still gentle on an apiserver that is coming back.
+fn watch_backoff() -> ResetTimerBackoff<watcher::ExponentialBackoff> {
+    let steps = backon::ExponentialBuilder::default()
+        .with_min_delay(RESTART_DELAY)
+        .with_max_delay(MAX_RETRY_DELAY)
+        .with_factor(2.0)
+        .with_jitter()
+        .without_max_times();
+    ResetTimerBackoff::new(steps.into(), Duration::from_secs(120))
+}
 
 /// kube-runtime relists on a 410 sent as a watch *event* (what kube-apiserver does), but retries
 /// the same resourceVersion forever if the watch *request* itself is answered 410; a fresh
@@ -219,5 +239,21 @@ mod tests {
         assert!(!is_gone_on_watch_start(&watcher::Error::InitialListFailed(
             api_error(410)
         )));
+    }
+
+    /// After a 30 s outage the next attempt comes within 20 s (kube-runtime's default: 60 s).
+    #[tokio::test]
+    async fn retries_grow_from_800_ms_and_stay_under_twice_the_cap() {
+        let delays: Vec<Duration> = watch_backoff().take(40).collect();
+        assert_eq!(delays.len(), 40, "never gives up");
+        assert!((RESTART_DELAY..=2 * RESTART_DELAY).contains(&delays[0]));
+        assert!(
+            delays.iter().all(|d| *d <= 2 * MAX_RETRY_DELAY),
+            "{delays:?}"
+        );
+        assert!(
+            delays[10..].iter().all(|d| *d >= MAX_RETRY_DELAY),
+            "{delays:?}"
+        );
     }
 }
