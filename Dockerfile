@@ -1,4 +1,4 @@
-# Herald's image: a static musl `herald` and the three providers, nothing else.
+# Herald's image: a static musl `herald` and the shipped providers, nothing else.
 #   docker build -t herald .
 # `herald agent --provider equinix-annotations.wasm` finds the provider by name in
 # /usr/lib/herald/providers. The build stage runs the documented dist command (scripts/dist);

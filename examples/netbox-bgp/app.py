@@ -77,6 +77,7 @@ class PeerDiscovery(exports.PeerDiscovery):
                     route_via=None,
                     hold_time_seconds=None,
                     port=None,
+                    keepalive_seconds=None,
                 )
                 for peer in peers
             ],

@@ -19,13 +19,13 @@ cd "$here"
 mkdir -p "$(dirname "$out")"
 tmp="$out.tmp.$$"
 
-# World `provider` of herald:provider@0.1.0; `app` is app.py (class PeerDiscovery).
+# World `provider` of herald:provider@0.2.0; `app` is app.py (class PeerDiscovery).
 # componentize-py bundles the Python files of the app's directory: build from a copy of the three
 # sources so that tests/ does not end up in the component.
 stage="$(mktemp -d)"
 trap 'rm -f "$tmp"; rm -rf "$stage"' EXIT
 cp app.py netbox_bgp.py wasi_http.py "$stage/"
-(cd "$stage" && componentize-py -d "$here/../../wit/0.1.0" -w provider componentize app -o "$tmp")
+(cd "$stage" && componentize-py -d "$here/../../wit/0.2.0" -w provider componentize app -o "$tmp")
 
 # Append the metadata as a custom section (id 0: LEB128 size, LEB128 name length, name, data).
 # The host scans every level of the component for it; a custom section may come last.

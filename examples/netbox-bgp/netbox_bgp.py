@@ -22,7 +22,7 @@ from urllib.parse import quote, urlsplit
 
 NAME = "netbox-bgp"
 VERSION = "0.1.0"
-WIT_VERSION = "0.1.0"
+WIT_VERSION = "0.2.0"
 DESCRIPTION = (
     "BGP peers from the netbox-bgp plugin of a NetBox (active sessions of the node's device)."
 )

@@ -1,7 +1,7 @@
 """HTTP GET over the `wasi:http/outgoing-handler` import (the host's allow-list applies).
 
 Only usable inside the component: it imports the bindings componentize-py generates from
-../../wit/0.1.0 (module `wit_world`). The same steps as the Rust SDK's `sdk/src/http/wasi.rs`.
+../../wit/0.2.0 (module `wit_world`). The same steps as the Rust SDK's `sdk/src/http/wasi.rs`.
 """
 
 from typing import Sequence, Tuple

@@ -20,6 +20,7 @@ const PROVIDERS: &[(&str, &str)] = &[
     ("equinix-annotations", "EQUINIX_ANNOTATIONS"),
     ("equinix-metadata", "EQUINIX_METADATA"),
     ("equinix-api", "EQUINIX_API"),
+    ("default-gateway", "DEFAULT_GATEWAY"),
 ];
 
 /// Example providers (`examples/`): built and tested like providers, never installed in PROVIDER_DIR.

@@ -40,6 +40,7 @@ pub mod export;
 pub mod http;
 pub mod log;
 pub mod metadata;
+mod network;
 mod provider;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod testing;
@@ -50,19 +51,22 @@ pub use config::Config;
 /// error names your input instead of the host refusing the answer.
 pub use herald_peer_rules as rules;
 pub use http::{HttpClient, HttpError, HttpResponse, get_json};
+pub use network::{
+    AddressFamily, DefaultGateway, InterfaceAddress, NetworkInterface, NodeNetwork, is_link_local,
+};
 pub use provider::Provider;
 pub use types::{BgpPeer, Discovery, NodeContext, Password, ProviderError};
 
 /// The WIT version of `herald:provider` this SDK builds providers against.
-pub const WIT_VERSION: &str = "0.1.0";
+pub const WIT_VERSION: &str = "0.2.0";
 
-/// Bindings generated from `wit/0.1.0` (world `provider`). Provider authors do not need them:
+/// Bindings generated from `wit/0.2.0` (world `provider`). Provider authors do not need them:
 /// [`export_provider!`] wires the exports and the SDK wraps the imports.
 #[doc(hidden)]
 #[allow(clippy::all, unsafe_op_in_unsafe_fn)]
 pub mod bindings {
     wit_bindgen::generate!({
-        path: "../wit/0.1.0",
+        path: "../wit/0.2.0",
         world: "provider",
         pub_export_macro: true,
         export_macro_name: "__export_provider_world",

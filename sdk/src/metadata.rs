@@ -3,7 +3,7 @@
 //! the host (`herald provider inspect`, grants). Schema 1:
 //!
 //! ```json
-//! {"schema":1,"name":"equinix-metadata","version":"0.1.0","wit_version":"0.1.0","description":"…",
+//! {"schema":1,"name":"equinix-metadata","version":"0.1.0","wit_version":"0.2.0","description":"…",
 //!  "hosts":[{"url":"https://api.equinix.com"},{"from_config":"metadata-url"}],
 //!  "config":[{"key":"metadata-url","description":"…","secret":false,"required":false,
 //!             "default":"https://metadata.platformequinix.com/metadata"}]}
@@ -424,8 +424,9 @@ mod tests {
         assert_eq!(
             empty::PROVIDER_METADATA_JSON,
             format!(
-                r#"{{"schema":1,"name":"x","version":"{}","wit_version":"0.1.0","description":"","hosts":[],"config":[]}}"#,
-                env!("CARGO_PKG_VERSION")
+                r#"{{"schema":1,"name":"x","version":"{}","wit_version":"{}","description":"","hosts":[],"config":[]}}"#,
+                env!("CARGO_PKG_VERSION"),
+                crate::WIT_VERSION
             )
         );
         let value: serde_json::Value =

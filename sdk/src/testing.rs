@@ -1,6 +1,7 @@
 //! Native test helpers (not built for wasm32): a canned-response HTTP client and a loader for
-//! `kubectl get node -o yaml` documents, so provider logic runs under plain `cargo test`; and
-//! [`Replay`], answering from a `herald provider run --record` file.
+//! `kubectl get node -o yaml` documents, so provider logic runs under plain `cargo test`;
+//! [`Replay`], answering from a `herald provider run --record` file; and [`NetworkBuilder`], the
+//! node's network facts.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -9,8 +10,10 @@ use serde::Deserialize;
 
 use crate::{HttpClient, HttpError, HttpResponse, NodeContext};
 
+mod network;
 mod replay;
 
+pub use network::NetworkBuilder;
 pub use replay::{Replay, ReplayError};
 
 /// One request a [`MockHttp`] received.
@@ -117,7 +120,8 @@ pub enum NodeYamlError {
 }
 
 /// Loads a `kubectl get node <name> -o yaml` document (comments allowed) into a [`NodeContext`]:
-/// name, `spec.providerID`, annotations and labels.
+/// name, `spec.providerID`, annotations and labels. The network is empty: add one with
+/// [`NetworkBuilder::build`] (`node.network = …`).
 pub fn node_from_yaml(yaml: &str) -> Result<NodeContext, NodeYamlError> {
     #[derive(Deserialize)]
     struct Node {
@@ -150,6 +154,7 @@ pub fn node_from_yaml(yaml: &str) -> Result<NodeContext, NodeYamlError> {
         provider_id: node.spec.provider_id,
         annotations: node.metadata.annotations.unwrap_or_default(),
         labels: node.metadata.labels.unwrap_or_default(),
+        network: crate::NodeNetwork::default(),
     })
 }
 

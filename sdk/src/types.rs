@@ -4,6 +4,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::net::IpAddr;
 
+use crate::NodeNetwork;
+
 /// A TCP MD5 password: the secret type the host uses too. Its `Debug` never shows the value, so
 /// it cannot leak through logs; `expose` hands it to the host.
 pub use herald_peer_rules::Secret as Password;
@@ -24,6 +26,9 @@ pub struct BgpPeer {
     pub route_via: Option<IpAddr>,
     pub hold_time_seconds: Option<u16>,
     pub port: Option<u16>,
+    /// Seconds between KEEPALIVEs; `None` = a third of the hold time. At least 1, and below the
+    /// hold time when one is set.
+    pub keepalive_seconds: Option<u16>,
 }
 
 impl BgpPeer {
@@ -39,6 +44,7 @@ impl BgpPeer {
             route_via: None,
             hold_time_seconds: None,
             port: None,
+            keepalive_seconds: None,
         }
     }
 }
@@ -51,13 +57,15 @@ pub struct Discovery {
     pub refresh_after_seconds: Option<u32>,
 }
 
-/// What the host knows about the node the agent runs on.
+/// What the host knows about the node the agent runs on: its Kubernetes Node (or flags), and its
+/// network as the kernel reported it just before the call.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NodeContext {
     pub node_name: String,
     pub provider_id: Option<String>,
     pub annotations: BTreeMap<String, String>,
     pub labels: BTreeMap<String, String>,
+    pub network: NodeNetwork,
 }
 
 impl NodeContext {

@@ -42,6 +42,7 @@ fn node(yaml: &str) -> NodeContext {
         provider_id: node.provider_id,
         annotations: node.annotations,
         labels: node.labels,
+        ..NodeContext::default()
     }
 }
 
@@ -64,6 +65,7 @@ fn peer(address: &str, asn: u32) -> BgpPeer {
         route_via: None,
         hold_time_seconds: None,
         port: None,
+        keepalive_seconds: None,
     }
 }
 

@@ -371,7 +371,7 @@ class Metadata(unittest.TestCase):
         document = json.loads(nb.metadata_json())
         self.assertEqual(document["schema"], 1)
         self.assertEqual(document["name"], "netbox-bgp")
-        self.assertEqual(document["wit_version"], "0.1.0")
+        self.assertEqual(document["wit_version"], "0.2.0")
         self.assertEqual(document["hosts"], [{"from_config": "url"}])
         keys = {entry["key"]: entry for entry in document["config"]}
         self.assertEqual(set(keys), {"url", "token", "device", "device-id", "virtual-machine"})

@@ -93,6 +93,7 @@ fn vultr_peer(address: &str, local_asn: u32, source: &str, password: Option<&str
         route_via: None,
         hold_time_seconds: None,
         port: None,
+        keepalive_seconds: None,
     }
 }
 

@@ -13,10 +13,14 @@ use crate::secret::Secret;
 pub fn peer_spec(peer: &BgpPeer, flags: &FlagSettings) -> PeerSpec {
     let hold_time = peer.hold_time_seconds.unwrap_or(flags.hold_time);
     // The flags' keepalive belongs to the flags' hold time; a peer's own hold time gets a third.
-    let keepalive = match peer.hold_time_seconds {
-        None => flags.keepalive,
-        Some(0) => 0,
-        Some(hold) => (hold / 3).clamp(1, flags.keepalive.max(1)),
+    // A keepalive of the provider's own is kept as given (the runtime checked it against the
+    // peer's hold time; the speaker caps it at a third of the negotiated one). No hold time
+    // means no keepalives at all.
+    let keepalive = match (peer.hold_time_seconds, peer.keepalive_seconds) {
+        _ if hold_time == 0 => 0,
+        (_, Some(keepalive)) => keepalive,
+        (None, None) => flags.keepalive,
+        (Some(hold), None) => (hold / 3).clamp(1, flags.keepalive.max(1)),
     };
     PeerSpec {
         address: peer.peer_address,
@@ -88,6 +92,7 @@ mod tests {
             route_via: Some("192.0.2.1".parse().unwrap()),
             hold_time_seconds: None,
             port: None,
+            keepalive_seconds: None,
         }
     }
 
@@ -116,6 +121,35 @@ mod tests {
         assert_eq!((spec.hold_time, spec.keepalive, spec.port), (9, 3, 1179));
         peer.hold_time_seconds = Some(0);
         assert_eq!(peer_spec(&peer, &flags()).keepalive, 0);
+    }
+
+    #[test]
+    fn a_peer_keepalive_is_kept_and_a_change_replaces_the_peer() {
+        let mut peer = provider_peer("169.254.255.1");
+        peer.keepalive_seconds = Some(7);
+        let first = peer_spec(&peer, &flags());
+        assert_eq!((first.hold_time, first.keepalive), (30, 7));
+        peer.hold_time_seconds = Some(9);
+        peer.keepalive_seconds = Some(2);
+        assert_eq!(peer_spec(&peer, &flags()).keepalive, 2);
+        peer.hold_time_seconds = Some(0);
+        assert_eq!(
+            peer_spec(&peer, &flags()).keepalive,
+            0,
+            "hold 0: no keepalives"
+        );
+
+        // The plan compares whole specs: only the keepalive differs, and the peer is replaced.
+        let mut changed = provider_peer("169.254.255.1");
+        changed.keepalive_seconds = Some(8);
+        let changed = peer_spec(&changed, &flags());
+        let state = |spec: &PeerSpec| crate::desired::DesiredState {
+            peers: [(spec.address, spec.clone())].into(),
+            ..crate::desired::DesiredState::default()
+        };
+        let plan = crate::plan::Plan::between(&state(&first), &state(&changed));
+        assert_eq!(plan.peers_to_remove, [first.address]);
+        assert_eq!(plan.peers_to_add, [changed]);
     }
 
     #[test]

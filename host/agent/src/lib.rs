@@ -14,6 +14,7 @@ pub mod discovered;
 pub mod error;
 pub mod live;
 pub mod node_agent;
+pub mod node_network;
 pub mod observe;
 pub mod plan;
 pub mod reconciler;

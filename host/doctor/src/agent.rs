@@ -281,6 +281,7 @@ mod tests {
             routes: Vec::new(),
             interfaces: vec![InterfaceInfo {
                 name: "lo".into(),
+                up: true,
                 addresses: vec![
                     "127.0.0.1/8".parse().unwrap(),
                     "203.0.113.10/32".parse().unwrap(),

@@ -294,10 +294,12 @@ pub(crate) mod tests {
             interfaces: vec![
                 InterfaceInfo {
                     name: "lo".into(),
+                    up: true,
                     addresses: vec!["203.0.113.10/32".parse().unwrap()],
                 },
                 InterfaceInfo {
                     name: "bond0".into(),
+                    up: true,
                     addresses: vec!["192.0.2.2/31".parse().unwrap()],
                 },
             ],

@@ -59,6 +59,7 @@ mod tests {
             routes: Vec::new(),
             interfaces: vec![InterfaceInfo {
                 name: "bond0".into(),
+                up: true,
                 addresses: vec!["10.70.17.9/31".parse().unwrap()],
             }],
         }

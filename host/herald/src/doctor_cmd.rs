@@ -17,7 +17,7 @@ use herald_doctor::annotations::DEFAULT_PREFIX;
 use herald_doctor::fetch::{AgentUrl, fetch_status};
 use herald_doctor::{AgentOutcome, Inputs, Peer, ProviderOutcome, Report, diagnose};
 use herald_runtime::{
-    BgpPeer, CallError, Grants, LoadedProvider, NodeContext, ProviderConfig, Runtime,
+    BgpPeer, CallError, Grants, LoadedProvider, NodeContext, NodeNetwork, ProviderConfig, Runtime,
 };
 
 use crate::provider_cmd::provider::{config_args, locate, node};
@@ -32,9 +32,9 @@ const AGENT_TIMEOUT: Duration = Duration::from_secs(5);
 
 #[derive(Debug, clap::Args)]
 pub struct DoctorArgs {
-    /// The provider to run: a name in the provider directories (`equinix-annotations`) or a
-    /// `.wasm` path.
-    #[arg(long, env = "HERALD_PROVIDER", value_name = "NAME|PATH")]
+    /// The provider to run: a name in the provider directories (`equinix-annotations`), a
+    /// `.wasm` path, or a pinned `oci://registry/repository[:tag]@sha256:<hex>`.
+    #[arg(long, env = "HERALD_PROVIDER", value_name = "NAME|PATH|OCI-REF")]
     provider: String,
     /// Provider configuration `key=value`, or `key=@file`. Repeatable. Values are never printed.
     #[arg(long = "config", value_name = "KEY=VALUE|KEY=@FILE")]
@@ -120,7 +120,7 @@ fn render(report: &Report, output: Output) -> anyhow::Result<String> {
 /// `/status` trails its sessions by up to a tick, and a just-started agent needs a few seconds.
 async fn examine_until_ok(args: &DoctorArgs) -> anyhow::Result<Report> {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(args.wait);
-    let setup = Setup::new(args)?;
+    let setup = Setup::new(args).await?;
     loop {
         let report = examine(args, &setup).await?;
         if report.ok || tokio::time::Instant::now() + RECHECK > deadline {
@@ -139,9 +139,9 @@ struct Setup {
 }
 
 impl Setup {
-    fn new(args: &DoctorArgs) -> anyhow::Result<Self> {
+    async fn new(args: &DoctorArgs) -> anyhow::Result<Self> {
         Ok(Self {
-            path: locate::find_provider(&args.provider, &args.dirs)?,
+            path: locate::resolve_provider(&args.provider, &args.dirs).await?,
             pairs: config_args::parse_config_args(&args.config)?,
             grants: Grants::parse(&args.allow_host)?,
             runtime: one_off_runtime(args.deadline_ms, args.memory_limit_mib)?,
@@ -159,7 +159,9 @@ async fn examine(args: &DoctorArgs, setup: &Setup) -> anyhow::Result<Report> {
         runtime,
     } = setup;
     let pairs = pairs.clone();
-    let (node, node_source) = read_node(args).await?;
+    let (mut node, node_source) = read_node(args).await?;
+    // The provider sees the network the agent's call would: this namespace's, read now.
+    node.network = herald_agent::node_network::read_node_network().await;
     let prefix = pairs
         .iter()
         .rev()
@@ -241,6 +243,7 @@ async fn read_node(args: &DoctorArgs) -> anyhow::Result<(NodeContext, String)> {
         provider_id: info.provider_id,
         annotations: info.annotations,
         labels: info.labels,
+        network: NodeNetwork::default(),
     };
     Ok((context, format!("Node {name} from the apiserver")))
 }
@@ -332,6 +335,8 @@ mod tests {
                 multihop_ttl: Some(2),
                 source_address: Some("192.0.2.2".into()),
                 route_via: Some("192.0.2.3".into()),
+                hold_time_seconds: Some(30),
+                keepalive_seconds: Some(10),
                 state: "Established".into(),
                 established: true,
                 uptime_seconds: Some(5),

@@ -35,7 +35,7 @@ enum Command {
     Agent(Box<agent_cmd::AgentArgs>),
     /// Inspect or run a provider component without a cluster.
     #[command(subcommand)]
-    Provider(provider_cmd::ProviderCommand),
+    Provider(Box<provider_cmd::ProviderCommand>),
     /// Check this node: annotations, the provider's peers, routes and source addresses, the
     /// running agent's sessions and VIPs. Exit 0 all well, 1 something wrong, 2 could not check.
     Doctor(Box<doctor_cmd::DoctorArgs>),
@@ -67,7 +67,7 @@ fn main() -> anyhow::Result<()> {
     runtime.block_on(async move {
         match cli.command {
             Command::Agent(args) => agent_cmd::run(*args).await,
-            Command::Provider(cmd) => provider_cmd::run(cmd).await,
+            Command::Provider(cmd) => provider_cmd::run(*cmd).await,
             Command::Doctor(args) => doctor_cmd::run(*args).await,
             Command::Manifest(cmd) => manifest_cmd::run(&cmd),
         }

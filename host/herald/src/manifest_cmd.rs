@@ -89,6 +89,11 @@ mod tests {
         assert_eq!(argv[1], "agent", "the container must run `herald agent`");
         for var in container["env"].as_sequence().into_iter().flatten() {
             let name = var["name"].as_str().unwrap();
+            if name == "HERALD_CACHE_DIR" {
+                // Not a flag: the cache directory is read from the environment.
+                assert_eq!(var["value"], "/var/cache/herald");
+                continue;
+            }
             let value = match (&var["value"], &var["valueFrom"]) {
                 (Value::String(value), _) => value.clone(),
                 (_, from) if from["fieldRef"]["fieldPath"] == "spec.nodeName" => NODE_NAME.into(),
@@ -252,6 +257,33 @@ mod tests {
         let flags = args.static_flags(&NoKubeVipEnv).unwrap();
         let peers: Vec<&str> = flags.bgp_peers.iter().map(|p| p.expose()).collect();
         assert_eq!(peers, ["from-secret-bgp-peers"]);
+    }
+
+    #[test]
+    fn a_daemonset_with_an_oci_provider_runs_the_agent_as_meant() {
+        let pinned = "oci://registry.example:5000/herald/equinix-annotations:v1@sha256:\
+                      0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+        let doc = manifest(&format!(
+            "daemonset --services --provider {pinned} --config prefix=metal.equinix.com \
+             --insecure-registry registry.example:5000"
+        ));
+        let container = container(&doc);
+        let args = parse_agent(container);
+        common_checks(&args, container);
+        assert_eq!(args.node.provider.as_deref(), Some(pinned));
+        assert_eq!(
+            args.node.provider_dirs.registry.insecure_registries,
+            ["registry.example:5000"]
+        );
+        let mount = &container["volumeMounts"][0];
+        assert_eq!(mount["mountPath"], "/var/cache/herald");
+        assert!(
+            container["env"]
+                .as_sequence()
+                .unwrap()
+                .iter()
+                .any(|var| var["name"] == "HERALD_CACHE_DIR")
+        );
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! `herald provider inspect|run|new|build`: look at, run, start or build a provider component
-//! without a cluster.
+//! `herald provider inspect|run|new|build|push`: look at, run, start, build or publish a
+//! provider component without a cluster.
 //!
 //! Exit codes: 0 success, 1 any error (bad flags, load failure, denial, trap, provider failure),
 //! 2 the provider reported `not-ready` (its inputs are not there yet; try again later).
@@ -14,7 +14,7 @@ use herald_runtime::{Grants, HttpTap, ProviderConfig, Runtime, RuntimeConfig};
 #[path = "provider/mod.rs"]
 pub(crate) mod provider;
 
-use self::provider::{builder, config_args, locate, new, node, output};
+use self::provider::{builder, config_args, locate, new, node, oci, output};
 
 /// Exit code when the provider says its inputs are not ready yet.
 pub const EXIT_NOT_READY: i32 = 2;
@@ -29,11 +29,26 @@ pub enum ProviderCommand {
     New(new::NewArgs),
     /// Build a provider project of either language; prints the component's path last.
     Build(builder::BuildArgs),
+    /// Push a provider component to an OCI registry; prints the pinned reference
+    /// (`oci://registry/repository:tag@sha256:…`) to give `--provider`.
+    Push(PushArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct PushArgs {
+    /// The provider component (.wasm); it must load as a Herald provider.
+    component: PathBuf,
+    /// Where to push it: `registry[:port]/repository:tag` (`oci://` may be written before it).
+    #[arg(value_name = "REGISTRY/REPOSITORY:TAG")]
+    reference: String,
+    #[command(flatten)]
+    registry: oci::RegistryArgs,
 }
 
 #[derive(Debug, clap::Args)]
 pub struct InspectArgs {
-    /// A .wasm path, or a provider name looked up in the provider directories.
+    /// A .wasm path, a provider name looked up in the provider directories, or a pinned
+    /// `oci://registry/repository[:tag]@sha256:<hex>` reference.
     provider: String,
     #[command(flatten)]
     dirs: locate::ProviderDirArgs,
@@ -43,7 +58,8 @@ pub struct InspectArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
-    /// A .wasm path, or a provider name looked up in the provider directories.
+    /// A .wasm path, a provider name looked up in the provider directories, or a pinned
+    /// `oci://registry/repository[:tag]@sha256:<hex>` reference.
     provider: String,
     /// A Node as `kubectl get node NAME -o yaml` prints it.
     #[arg(long)]
@@ -95,7 +111,8 @@ pub(crate) fn one_off_runtime(
 
 pub async fn run(cmd: ProviderCommand) -> anyhow::Result<()> {
     match cmd {
-        ProviderCommand::Inspect(args) => inspect(args),
+        ProviderCommand::Inspect(args) => inspect(args).await,
+        ProviderCommand::Push(args) => push(args).await,
         ProviderCommand::Run(args) => run_provider(args).await,
         ProviderCommand::New(args) => {
             let dir = new::new_project(&args)?;
@@ -113,16 +130,18 @@ pub async fn run(cmd: ProviderCommand) -> anyhow::Result<()> {
     }
 }
 
-fn inspect(args: InspectArgs) -> anyhow::Result<()> {
-    let path = locate::find_provider(&args.provider, &args.dirs)?;
+async fn inspect(args: InspectArgs) -> anyhow::Result<()> {
+    let path = locate::resolve_provider(&args.provider, &args.dirs).await?;
     let metadata = Runtime::inspect(&path)?;
     print!("{}", output::render_metadata(&metadata, args.output)?);
     Ok(())
 }
 
 async fn run_provider(args: RunArgs) -> anyhow::Result<()> {
-    let path = locate::find_provider(&args.provider, &args.dirs)?;
-    let node = node::read_node(&args.node)?;
+    let path = locate::resolve_provider(&args.provider, &args.dirs).await?;
+    let mut node = node::read_node(&args.node)?;
+    // This process's namespace: `ip netns exec NS herald provider run …` shows NS's network.
+    node.network = herald_agent::node_network::read_node_network().await;
     let pairs = config_args::parse_config_args(&args.config)?;
     let grants = Grants::parse(&args.allow_host)?;
     let runtime = one_off_runtime(args.deadline_ms, args.memory_limit_mib)?;
@@ -157,6 +176,29 @@ async fn run_provider(args: RunArgs) -> anyhow::Result<()> {
         }
         Err(err) => Err(err).with_context(|| format!("running {}", path.display())),
     }
+}
+
+/// Checks that the file is a provider this host loads (its metadata, WIT version and export),
+/// so nothing unusable reaches the registry, then pushes it and prints the pinned reference.
+async fn push(args: PushArgs) -> anyhow::Result<()> {
+    let reference = oci::parse(&args.reference)?;
+    let metadata = Runtime::inspect(&args.component).with_context(|| {
+        format!(
+            "refusing to push {}: it is not a Herald provider component",
+            args.component.display()
+        )
+    })?;
+    let options = args.registry.options(&reference)?;
+    let digest = herald_oci::push(&args.component, &reference, &options)
+        .await
+        .with_context(|| format!("pushing {} to {reference}", args.component.display()))?;
+    let pinned = reference.with_digest(digest);
+    eprintln!(
+        "pushed provider {} {} (WIT {}); run it with --provider {pinned}",
+        metadata.name, metadata.version, metadata.wit_version
+    );
+    println!("{pinned}");
+    Ok(())
 }
 
 fn read_recording(file: &std::path::Path) -> anyhow::Result<Recording> {

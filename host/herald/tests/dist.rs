@@ -10,7 +10,12 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const PROVIDERS: [&str; 3] = ["equinix-annotations", "equinix-metadata", "equinix-api"];
+const PROVIDERS: [&str; 4] = [
+    "equinix-annotations",
+    "equinix-metadata",
+    "equinix-api",
+    "default-gateway",
+];
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")

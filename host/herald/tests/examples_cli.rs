@@ -70,7 +70,7 @@ fn peer_json(
     let quoted = |v: Option<&str>| v.map_or("null".to_owned(), |v| format!("{v:?}"));
     let number = |v: Option<String>| v.unwrap_or_else(|| "null".to_owned());
     format!(
-        r#"{{"peer_address":"{address}","peer_asn":{peer_asn},"local_asn":{local_asn},"source_address":{},"password_set":{password_set},"multihop_ttl":{},"route_via":null,"hold_time_seconds":null,"port":{}}}"#,
+        r#"{{"peer_address":"{address}","peer_asn":{peer_asn},"local_asn":{local_asn},"source_address":{},"password_set":{password_set},"multihop_ttl":{},"route_via":null,"hold_time_seconds":null,"port":{},"keepalive_seconds":null}}"#,
         quoted(source),
         number(multihop_ttl.map(|t| t.to_string())),
         number(port.map(|p| p.to_string())),

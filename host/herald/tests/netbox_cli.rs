@@ -20,7 +20,7 @@ use std::sync::OnceLock;
 use herald_provider_testkit::{FixtureServer, RecordedRequest, Route};
 
 const EXAMPLE_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/netbox-bgp");
-const WIT_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../wit/0.1.0");
+const WIT_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../wit/0.2.0");
 const WORK_DIR: &str = concat!(env!("CARGO_TARGET_TMPDIR"), "/netbox-bgp");
 const COMPONENTIZE_PY: &str = "componentize-py==0.25.1";
 
@@ -272,7 +272,7 @@ fn assert_no_token(output: &Output, token: &str) {
 
 fn peer(address: &str, source: &str) -> String {
     format!(
-        r#"{{"peer_address":"{address}","peer_asn":65000,"local_asn":65101,"source_address":"{source}","password_set":false,"multihop_ttl":null,"route_via":null,"hold_time_seconds":null,"port":null}}"#
+        r#"{{"peer_address":"{address}","peer_asn":65000,"local_asn":65101,"source_address":"{source}","password_set":false,"multihop_ttl":null,"route_via":null,"hold_time_seconds":null,"port":null,"keepalive_seconds":null}}"#
     )
 }
 

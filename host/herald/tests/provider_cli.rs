@@ -43,7 +43,7 @@ fn run_equinix_annotations_prints_the_peers_as_json() {
     assert!(output.status.success(), "stderr: {}", stderr(&output));
     let peer = |address: &str| {
         format!(
-            r#"{{"peer_address":"{address}","peer_asn":65530,"local_asn":65000,"source_address":"10.70.17.9","password_set":true,"multihop_ttl":2,"route_via":"10.70.17.8","hold_time_seconds":null,"port":null}}"#
+            r#"{{"peer_address":"{address}","peer_asn":65530,"local_asn":65000,"source_address":"10.70.17.9","password_set":true,"multihop_ttl":2,"route_via":"10.70.17.8","hold_time_seconds":null,"port":null,"keepalive_seconds":null}}"#
         )
     };
     let expected = format!(
@@ -97,7 +97,7 @@ fn inspect_prints_the_metadata() {
         "{text}"
     );
     assert!(
-        text.contains("wit:          herald:provider@0.1.0\n"),
+        text.contains("wit:          herald:provider@0.2.0\n"),
         "{text}"
     );
     assert!(text.contains("version:      0.1.0\n"), "{text}");

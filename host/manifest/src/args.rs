@@ -45,6 +45,9 @@ pub fn agent_args(
 
     // Where the peers come from.
     args.opt("--provider", flags.provider.as_ref());
+    for registry in &flags.insecure_registry {
+        args.value("--insecure-registry", registry);
+    }
     args.opt("--annotations", flags.annotations.as_ref());
     args.switch("--metal", flags.metal == Some(true));
     args.opt("--metalProjectID", flags.metal_project_id.as_ref());

@@ -93,6 +93,35 @@ pub fn peer_source(flags: &AgentFlags) -> Result<Vec<PeerList>, ManifestError> {
     Ok(peers)
 }
 
+/// Whether `--provider` is a registry reference; one without a digest is refused, as the agent
+/// would refuse it (a tag can be pushed again: every node must run the same component).
+pub fn oci_provider(flags: &AgentFlags) -> Result<bool, ManifestError> {
+    let provider = flags.provider.as_deref().unwrap_or_default();
+    if !["oci://", "http://", "https://"]
+        .iter()
+        .any(|scheme| provider.starts_with(scheme))
+    {
+        if !flags.insecure_registry.is_empty() {
+            return Err(ManifestError::flags(
+                "--insecure-registry is for an oci:// --provider; drop it or give one",
+            ));
+        }
+        return Ok(false);
+    }
+    let reference = herald_oci::Reference::parse(provider)
+        .map_err(|err| ManifestError::value("--provider", err.to_string()))?;
+    if reference.digest().is_none() {
+        return Err(ManifestError::value(
+            "--provider",
+            herald_oci::Error::Unpinned {
+                reference: reference.to_string(),
+            }
+            .to_string(),
+        ));
+    }
+    Ok(true)
+}
+
 /// The agent's rule: duration > renew deadline > retry period > 0.
 pub fn election(flags: &AgentFlags) -> Result<(), ManifestError> {
     let duration = flags.lease_duration.unwrap_or(LEASE_DURATION);

@@ -163,9 +163,16 @@ pub struct AgentFlags {
     #[arg(long = "provider-config", value_name = "FILE", value_parser = parse_absolute_path)]
     pub provider_config: Option<String>,
 
-    /// Provider by name (bundled in the image) or path.
-    #[arg(long, value_name = "NAME|PATH")]
+    /// Provider by name (bundled in the image), path, or a pinned
+    /// `oci://registry/repository[:tag]@sha256:<hex>` (then a host cache directory,
+    /// /var/cache/herald, is mounted so a restarted agent starts from it when the registry is down).
+    #[arg(long, value_name = "NAME|PATH|OCI-REF")]
     pub provider: Option<String>,
+
+    /// Registry the agent may reach over plain HTTP for an `oci://` provider (loopback always
+    /// may): `host` or `host:port`. Repeatable.
+    #[arg(long = "insecure-registry", value_name = "HOST[:PORT]")]
+    pub insecure_registry: Vec<String>,
 
     /// Provider configuration `key=value`, or `key=@file` (the host file is mounted). Repeatable.
     #[arg(long = "config", value_name = "KEY=VALUE|KEY=@FILE", value_parser = parse_config_pair)]

@@ -1,11 +1,16 @@
 //! Files the agent reads, and the volumes that bring them into the container: the host
-//! kubeconfig, key files, the CCM's `cloud-sa.json`, `--config key=@file`. All read-only.
+//! kubeconfig, key files, the CCM's `cloud-sa.json`, `--config key=@file`, all read-only; and
+//! the one directory it writes, the cache of an `oci://` provider.
 
 use crate::error::ManifestError;
 
 /// Where kubeadm's tools (and kube-vip) expect the kubeconfig inside the container.
 pub const KUBECONFIG_IN_CONTAINER: &str = "/etc/kubernetes/admin.conf";
 pub const DEFAULT_HOST_KUBECONFIG: &str = "/etc/kubernetes/admin.conf";
+
+/// The host directory holding pulled provider components (and compiled ones), mounted at the
+/// same path; the agent finds it through `HERALD_CACHE_DIR`.
+pub const CACHE_DIR: &str = "/var/cache/herald";
 
 /// The Equinix CCM's Secret holding `cloud-sa.json` (namespace kube-system).
 pub const CCM_SECRET: &str = "metal-cloud-config";
@@ -30,6 +35,15 @@ pub enum Source {
         key: String,
         file: String,
     },
+    /// A host directory the agent writes (`hostPath`, type DirectoryOrCreate): the only
+    /// writable mount.
+    HostCacheDir(String),
+}
+
+impl Source {
+    pub fn read_only(&self) -> bool {
+        !matches!(self, Source::HostCacheDir(_))
+    }
 }
 
 /// The mounts so far; the same file asked for twice is mounted once.
@@ -47,6 +61,15 @@ impl Mounts {
             name: name.to_owned(),
             mount_path: mount_path.to_owned(),
             source: Source::HostFile(host_path.to_owned()),
+        })
+    }
+
+    /// The writable host cache directory, at the same path in the container.
+    pub fn host_cache_dir(&mut self, name: &str, path: &str) -> Result<(), ManifestError> {
+        self.add(Mount {
+            name: name.to_owned(),
+            mount_path: path.to_owned(),
+            source: Source::HostCacheDir(path.to_owned()),
         })
     }
 

@@ -5,7 +5,7 @@ use crate::checks;
 use crate::cli::AgentFlags;
 use crate::error::ManifestError;
 use crate::image::{self, Image};
-use crate::mounts::{DEFAULT_HOST_KUBECONFIG, KUBECONFIG_IN_CONTAINER, Mount, Mounts};
+use crate::mounts::{CACHE_DIR, DEFAULT_HOST_KUBECONFIG, KUBECONFIG_IN_CONTAINER, Mount, Mounts};
 use crate::secrets::{self, BGP_PEERS, METAL_KEY, PEER_PASS, SecretKind};
 use crate::values::Listen;
 
@@ -61,6 +61,7 @@ pub fn plan(workload: Workload, flags: &AgentFlags, taint: bool) -> Result<Plan,
     let roles = checks::roles(flags, &mut notes)?;
     let peer_lists = checks::peer_source(flags)?;
     checks::election(flags)?;
+    let oci_provider = checks::oci_provider(flags)?;
     let in_cluster = checks::in_cluster(flags, workload == Workload::DaemonSet)?;
 
     let mut secrets: Vec<&'static SecretKind> = Vec::new();
@@ -97,6 +98,20 @@ pub fn plan(workload: Workload, flags: &AgentFlags, taint: bool) -> Result<Plan,
         Some(host)
     };
     file_mounts(workload, flags, &mut mounts, &mut notes)?;
+    if oci_provider {
+        // Pulled once per node and verified by digest; the cache outlives the container, so a
+        // restarted agent starts from it while the registry is down.
+        mounts.host_cache_dir("provider-cache", CACHE_DIR)?;
+        env.push(EnvVar {
+            name: "HERALD_CACHE_DIR".to_owned(),
+            value: EnvValue::Literal(CACHE_DIR.to_owned()),
+        });
+        notes.push(format!(
+            "--provider oci://…: each node pulls the pinned component once and keeps it in the \
+             host's {CACHE_DIR} (hostPath, read-write), from which a restarted agent starts \
+             when the registry is down"
+        ));
+    }
 
     let control_plane_only = workload == Workload::DaemonSet && (taint || roles.control_plane);
     if workload == Workload::DaemonSet && roles.control_plane && !taint {

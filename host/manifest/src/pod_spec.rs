@@ -1,5 +1,6 @@
 //! The Pod spec both the static Pod and the DaemonSet run: one `herald` container on the host
-//! network with NET_ADMIN and NET_RAW only, probes, resources, and read-only mounts.
+//! network with NET_ADMIN and NET_RAW only, probes, resources, and read-only mounts (the cache
+//! directory of an `oci://` provider aside).
 
 use crate::mounts::{Mount, Source};
 use crate::plan::{EnvValue, EnvVar, Plan};
@@ -102,10 +103,14 @@ fn container(plan: &Plan) -> Map {
             plan.mounts
                 .iter()
                 .map(|mount| {
-                    Map::new()
+                    let entry = Map::new()
                         .with("name", &mount.name)
-                        .with("mountPath", &mount.mount_path)
-                        .with("readOnly", true)
+                        .with("mountPath", &mount.mount_path);
+                    if mount.source.read_only() {
+                        entry.with("readOnly", true)
+                    } else {
+                        entry
+                    }
                 })
                 .collect::<Seq>(),
         );
@@ -150,6 +155,12 @@ fn volume(mount: &Mount) -> Node {
         Source::HostFile(path) => entry.with(
             "hostPath",
             Map::new().with("path", path).with("type", "File"),
+        ),
+        Source::HostCacheDir(path) => entry.with(
+            "hostPath",
+            Map::new()
+                .with("path", path)
+                .with("type", "DirectoryOrCreate"),
         ),
         Source::SecretKey { secret, key, file } => entry.with(
             "secret",

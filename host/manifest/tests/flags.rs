@@ -393,3 +393,95 @@ fn a_secret_looking_config_value_is_flagged() {
     );
     assert!(file.notes.is_empty(), "{:?}", file.notes);
 }
+
+#[test]
+fn an_oci_provider_gets_the_cache_volume_and_passes_through() {
+    let rendered = render_line(&format!(
+        "daemonset --services --provider {} --insecure-registry registry.example:5000",
+        common::OCI_PROVIDER
+    ));
+    let doc = document(&rendered.yaml);
+    let args = args(&doc);
+    assert!(
+        args.contains(&format!("--provider={}", common::OCI_PROVIDER)),
+        "{args:?}"
+    );
+    assert!(
+        args.contains(&"--insecure-registry=registry.example:5000".to_owned()),
+        "{args:?}"
+    );
+    let spec = pod_spec(&doc);
+    let volume = &spec["volumes"][0];
+    assert_eq!(volume["name"], "provider-cache");
+    assert_eq!(volume["hostPath"]["path"], "/var/cache/herald");
+    assert_eq!(volume["hostPath"]["type"], "DirectoryOrCreate");
+    let mount = &spec["containers"][0]["volumeMounts"][0];
+    assert_eq!(mount["name"], "provider-cache");
+    assert_eq!(mount["mountPath"], "/var/cache/herald");
+    assert!(
+        mount["readOnly"].is_null(),
+        "the cache is written: {mount:?}"
+    );
+    let env = &spec["containers"][0]["env"];
+    let cache = env
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find(|var| var["name"] == "HERALD_CACHE_DIR")
+        .unwrap();
+    assert_eq!(cache["value"], "/var/cache/herald");
+    assert!(
+        rendered
+            .notes
+            .iter()
+            .any(|note| note.contains("/var/cache/herald")),
+        "{:?}",
+        rendered.notes
+    );
+
+    // A static Pod gets the same.
+    let pod = document(
+        &render_line(&format!(
+            "pod --services --provider {}",
+            common::OCI_PROVIDER
+        ))
+        .yaml,
+    );
+    let volumes = pod_spec(&pod)["volumes"].as_sequence().unwrap();
+    let cache = volumes
+        .iter()
+        .find(|volume| volume["name"] == "provider-cache")
+        .unwrap();
+    assert_eq!(cache["hostPath"]["type"], "DirectoryOrCreate");
+    assert!(env_names(&pod).contains(&"HERALD_CACHE_DIR".to_owned()));
+}
+
+#[test]
+fn a_provider_by_name_or_path_gets_no_cache_volume() {
+    for provider in ["equinix-annotations", "/usr/lib/herald/providers/mine.wasm"] {
+        let doc =
+            document(&render_line(&format!("daemonset --services --provider {provider}")).yaml);
+        assert!(pod_spec(&doc)["volumes"].is_null(), "{provider}");
+        assert!(!env_names(&doc).contains(&"HERALD_CACHE_DIR".to_owned()));
+    }
+}
+
+#[test]
+fn an_oci_provider_without_a_digest_is_refused_saying_why() {
+    let error = try_render("daemonset --services --provider oci://registry.example/herald/p:v1")
+        .unwrap_err()
+        .to_string();
+    assert!(error.starts_with("--provider: "), "{error}");
+    assert!(error.contains("not pinned"), "{error}");
+    assert!(error.contains("@sha256:"), "{error}");
+    assert!(error.contains("herald provider push"), "{error}");
+    let error =
+        try_render("daemonset --services --provider oci://registry.example/herald/p@sha256:abc")
+            .unwrap_err()
+            .to_string();
+    assert!(error.contains("digest"), "{error}");
+    let error = try_render("daemonset --services --annotations x --insecure-registry r.example")
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("--insecure-registry"), "{error}");
+}

@@ -1,5 +1,6 @@
-//! Read-only views of the node's network for `herald doctor`: the main-table routes of both
-//! families and the addresses of every interface. Nothing here changes the kernel, and netlink
+//! Read-only views of the node's network for `herald doctor` and for providers (their node
+//! context's network): the main-table routes of both families and every interface with its
+//! addresses and up state. Nothing here changes the kernel, and netlink
 //! dumps need no privilege.
 //!
 //! [`lookup`] picks the route the kernel would use by longest-prefix match over the main table in
@@ -13,7 +14,7 @@ use std::net::IpAddr;
 use futures::TryStreamExt;
 use ipnet::IpNet;
 use netlink_packet_route::AddressFamily;
-use netlink_packet_route::link::{LinkAttribute, LinkMessage};
+use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkMessage};
 use netlink_packet_route::route::{RouteAddress, RouteAttribute, RouteType, RouteVia};
 use rtnetlink::Handle;
 
@@ -104,6 +105,9 @@ impl RouteInfo {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InterfaceInfo {
     pub name: String,
+    /// `IFF_UP` and `IFF_RUNNING`: administratively up and with carrier (`state UP` / `UNKNOWN`
+    /// with `LOWER_UP` in `ip link`). False for an address-only entry whose link vanished.
+    pub up: bool,
     pub addresses: Vec<IpNet>,
 }
 
@@ -134,11 +138,11 @@ pub async fn snapshot() -> Result<NetSnapshot, NetError> {
 }
 
 async fn read(handle: &Handle) -> Result<NetSnapshot, NetError> {
-    let names = link_names(handle).await?;
+    let links = links(handle).await?;
     let name_of = |index: u32| {
-        names
+        links
             .get(&index)
-            .cloned()
+            .map(|link| link.name.clone())
             .unwrap_or_else(|| format!("if{index}"))
     };
     let routes = kernel::main_routes(handle)
@@ -147,7 +151,7 @@ async fn read(handle: &Handle) -> Result<NetSnapshot, NetError> {
         .filter_map(|route| route_info(route, &name_of))
         .collect();
     let mut by_index: BTreeMap<u32, Vec<IpNet>> =
-        names.keys().map(|index| (*index, Vec::new())).collect();
+        links.keys().map(|index| (*index, Vec::new())).collect();
     for address in kernel::addresses(handle, None).await? {
         if let Ok(net) = IpNet::new(address.address, address.prefix_len) {
             by_index
@@ -160,13 +164,20 @@ async fn read(handle: &Handle) -> Result<NetSnapshot, NetError> {
         .into_iter()
         .map(|(index, addresses)| InterfaceInfo {
             name: name_of(index),
+            up: links.get(&index).is_some_and(|link| link.up),
             addresses,
         })
         .collect();
     Ok(NetSnapshot { routes, interfaces })
 }
 
-async fn link_names(handle: &Handle) -> Result<BTreeMap<u32, String>, NetError> {
+/// A link's name and whether it is up, from one `RTM_GETLINK` dump.
+struct Link {
+    name: String,
+    up: bool,
+}
+
+async fn links(handle: &Handle) -> Result<BTreeMap<u32, Link>, NetError> {
     let links: Vec<LinkMessage> = handle
         .link()
         .get()
@@ -177,10 +188,15 @@ async fn link_names(handle: &Handle) -> Result<BTreeMap<u32, String>, NetError> 
     Ok(links
         .iter()
         .filter_map(|link| {
-            link.attributes.iter().find_map(|attr| match attr {
-                LinkAttribute::IfName(name) => Some((link.header.index, name.clone())),
+            let name = link.attributes.iter().find_map(|attr| match attr {
+                LinkAttribute::IfName(name) => Some(name.clone()),
                 _ => None,
-            })
+            })?;
+            let up = link
+                .header
+                .flags
+                .contains(LinkFlags::Up | LinkFlags::Running);
+            Some((link.header.index, Link { name, up }))
         })
         .collect())
 }
@@ -325,10 +341,12 @@ mod tests {
             interfaces: vec![
                 InterfaceInfo {
                     name: "lo".into(),
+                    up: true,
                     addresses: vec!["127.0.0.1/8".parse().unwrap()],
                 },
                 InterfaceInfo {
                     name: "bond0".into(),
+                    up: true,
                     addresses: vec!["10.70.17.9/31".parse().unwrap()],
                 },
             ],

@@ -103,3 +103,69 @@ fn a_namespace_without_routes_has_none_to_anywhere() {
     assert!(inspect::lookup(&snapshot.routes, ip("169.254.255.1")).is_none());
     assert!(snapshot.interface_with(ip("127.0.0.1")).is_some());
 }
+
+#[test]
+fn default_routes_of_both_families_and_link_state_are_read() {
+    let Some(lab) = Lab::for_test("net_inspect_defaults") else {
+        return;
+    };
+    let node = lab.namespace("node");
+    let router = lab.namespace("router");
+    let link = lab.link(
+        &node,
+        &["192.0.2.2/24", "2001:db8::2/64"],
+        &router,
+        &["192.0.2.1/24", "2001:db8::1/64"],
+    );
+    node.route("default via 192.0.2.1").unwrap();
+    node.ip(&["-6", "route", "add", "default", "via", "2001:db8::1"])
+        .unwrap();
+    // Never set up (a veth pair, as dummy interfaces need a module CI may lack).
+    node.ip(&[
+        "link", "add", "hb-down0", "type", "veth", "peer", "name", "hb-down1",
+    ])
+    .unwrap();
+
+    let snapshot = snapshot_in(&node);
+
+    let mut gateways: Vec<(String, Option<IpAddr>, Option<String>)> = snapshot
+        .routes
+        .iter()
+        .filter(|route| route.destination.prefix_len() == 0 && route.kind == RouteKind::Unicast)
+        .flat_map(|route| {
+            route.next_hops.iter().map(|hop| {
+                (
+                    route.destination.to_string(),
+                    hop.gateway,
+                    hop.interface.clone(),
+                )
+            })
+        })
+        .collect();
+    gateways.sort();
+    assert_eq!(
+        gateways,
+        [
+            (
+                "0.0.0.0/0".to_string(),
+                Some(ip("192.0.2.1")),
+                Some(link.a_if.clone())
+            ),
+            (
+                "::/0".to_string(),
+                Some(ip("2001:db8::1")),
+                Some(link.a_if.clone())
+            ),
+        ]
+    );
+    let up = |name: &str| {
+        snapshot
+            .interfaces
+            .iter()
+            .find(|i| i.name == name)
+            .unwrap_or_else(|| panic!("{name} missing: {snapshot:?}"))
+            .up
+    };
+    assert!(up(&link.a_if), "the veth end is up with carrier");
+    assert!(!up("hb-down0"), "a link never set up is not up");
+}

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use herald_oci::{Digest, pull, push};
-use support::registry::Registry;
+use herald_testbed::registry::Registry;
 use support::{COMPONENT, options, reference};
 
 fn wkg() -> Option<PathBuf> {
@@ -32,7 +32,7 @@ async fn main() {
         eprintln!("wkg_interop: wkg not found: set WKG=/path/to/wkg (cargo install wkg)");
         std::process::exit(2);
     };
-    let Some(registry) = Registry::start(false).await else {
+    let Some(registry) = Registry::start(false) else {
         eprintln!("wkg_interop: the test registry cannot start (apt-get install docker-registry)");
         std::process::exit(2);
     };

@@ -70,6 +70,18 @@ pub enum Error {
     },
 
     #[error(
+        "digest mismatch for `{reference}`: expected {expected} (the pinned digest), but the \
+         registry has no manifest with that digest and its tag `{tag}` is {found}; pin the digest \
+         `herald provider push` printed for the component you mean"
+    )]
+    TagMismatch {
+        reference: String,
+        tag: String,
+        expected: String,
+        found: String,
+    },
+
+    #[error(
         "`{reference}` is not a Wasm component artifact (config \
          application/vnd.wasm.config.v0+json with one application/wasm layer): {found}"
     )]

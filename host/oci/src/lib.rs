@@ -15,6 +15,9 @@
 //!   otherwise the manifest is fetched by digest and checked (bytes against the pin, media
 //!   types), then the layer (bytes against the manifest, component preamble), and the component
 //!   is written atomically to `<cache_dir>/oci/sha256/<manifest hex>/component.wasm`.
+//!   A pinned digest the registry lacks, beside a tag that points elsewhere, is a
+//!   [`Error::TagMismatch`] naming both digests. [`pull_with_origin`] also says whether the
+//!   component came from the cache or the registry.
 //!
 //! # Artifact layout
 //!
@@ -111,5 +114,39 @@ pub async fn push(component: &Path, reference: &Reference, options: &Options) ->
 /// Returns the path of the cached component for the pinned `reference`, downloading and
 /// verifying it first unless a verified copy is already cached.
 pub async fn pull(reference: &Reference, options: &Options) -> Result<PathBuf> {
+    pull::pull(reference, options)
+        .await
+        .map(|pulled| pulled.path)
+}
+
+/// As [`pull`], also saying whether the component came from the cache or the registry (what a
+/// caller logs).
+pub async fn pull_with_origin(reference: &Reference, options: &Options) -> Result<Pulled> {
     pull::pull(reference, options).await
+}
+
+/// A pulled component: where it is on disk and where it came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pulled {
+    /// `<cache_dir>/oci/sha256/<manifest hex>/component.wasm`, verified against the pin.
+    pub path: PathBuf,
+    pub origin: Origin,
+}
+
+/// Where [`pull_with_origin`] found the component.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// A verified cache entry; no connection was made.
+    Cache,
+    /// Downloaded and verified just now, then stored in the cache.
+    Registry,
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Origin::Cache => "cache",
+            Origin::Registry => "registry",
+        })
+    }
 }

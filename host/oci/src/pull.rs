@@ -1,14 +1,11 @@
 //! `pull`: cache first; else manifest by digest, verify, then the one layer, verify, store.
 
-use std::path::PathBuf;
-
 use futures::StreamExt as _;
 use oci_client::errors::DigestError;
 use oci_client::manifest::OciDescriptor;
 use oci_client::secrets::RegistryAuth;
 use sha2::{Digest as _, Sha256};
 
-use crate::Options;
 use crate::cache::Cache;
 use crate::component::check_component;
 use crate::digest::Digest;
@@ -16,6 +13,7 @@ use crate::error::{Error, Result};
 use crate::layout::{self, WasmLayer, check_manifest};
 use crate::reference::Reference;
 use crate::transport::{self, Failure};
+use crate::{Options, Origin, Pulled};
 
 /// What we accept when asking for the manifest: everything a registry may hold under a digest,
 /// so that a non-Wasm artifact is reported as what it is rather than as "not found".
@@ -29,7 +27,7 @@ const ACCEPT: &[&str] = &[
 /// Initial buffer for a layer; the declared size (at most `MAX_LAYER_SIZE`) bounds growth.
 const INITIAL_BUFFER: u64 = 32 * 1024 * 1024;
 
-pub async fn pull(reference: &Reference, options: &Options) -> Result<PathBuf> {
+pub async fn pull(reference: &Reference, options: &Options) -> Result<Pulled> {
     let Some(pinned) = reference.digest() else {
         return Err(Error::Unpinned {
             reference: reference.to_string(),
@@ -41,7 +39,10 @@ pub async fn pull(reference: &Reference, options: &Options) -> Result<PathBuf> {
     let cache = Cache::new(&options.cache_dir);
     if let Some(path) = cache.lookup(pinned, &name).await {
         tracing::debug!(%reference, path = %path.display(), "provider component from cache");
-        return Ok(path);
+        return Ok(Pulled {
+            path,
+            origin: Origin::Cache,
+        });
     }
     let auth = transport::auth(reference, options)?;
     let client = transport::client(plain_http)?;
@@ -50,10 +51,13 @@ pub async fn pull(reference: &Reference, options: &Options) -> Result<PathBuf> {
         reference,
         sent_credentials: auth != RegistryAuth::Anonymous,
     };
-    let (manifest, _) = client
-        .pull_manifest_raw(&by_digest, &auth, ACCEPT)
-        .await
-        .map_err(|err| failure.map("fetch the manifest", "manifest", err))?;
+    let (manifest, _) = match client.pull_manifest_raw(&by_digest, &auth, ACCEPT).await {
+        Ok(found) => found,
+        Err(err) => {
+            let err = failure.map("fetch the manifest", "manifest", err);
+            return Err(explain_missing_pin(&client, reference, pinned, &auth, err).await);
+        }
+    };
     // oci-client checks this too; checking here keeps the guarantee independent of it.
     let actual = Digest::of(&manifest);
     if actual != *pinned {
@@ -72,7 +76,38 @@ pub async fn pull(reference: &Reference, options: &Options) -> Result<PathBuf> {
     )?;
     let path = cache.store(pinned, &manifest, &component)?;
     tracing::info!(%reference, path = %path.display(), "pulled provider component");
-    Ok(path)
+    Ok(Pulled {
+        path,
+        origin: Origin::Registry,
+    })
+}
+
+/// A pinned manifest the registry does not have, in a reference that also names a tag: the tag's
+/// current digest says whether the pin is simply wrong (tampered, mistyped, or the tag was pushed
+/// again), which is worth more than "not found". Any failure to look the tag up keeps `err`.
+async fn explain_missing_pin(
+    client: &oci_client::Client,
+    reference: &Reference,
+    pinned: &Digest,
+    auth: &RegistryAuth,
+    err: Error,
+) -> Error {
+    let (Error::NotFound { .. }, Some(tag)) = (&err, reference.tag()) else {
+        return err;
+    };
+    let by_tag = transport::manifest_ref(reference, true);
+    let Ok(found) = client.fetch_manifest_digest(&by_tag, auth).await else {
+        return err;
+    };
+    match Digest::parse(&found) {
+        Ok(found) if found != *pinned => Error::TagMismatch {
+            reference: reference.to_string(),
+            tag: tag.to_owned(),
+            expected: pinned.to_string(),
+            found: found.to_string(),
+        },
+        _ => err,
+    }
 }
 
 async fn fetch_layer(

@@ -1,5 +1,5 @@
 //! Push and pull against a real registry (distribution 2.8, Debian's `docker-registry`) started
-//! on 127.0.0.1 by each test; a lying registry stands in where a real one would never misbehave.
+//! on 127.0.0.1 by each test (`herald_testbed::registry`); a lying registry stands in where a real one would never misbehave.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -13,14 +13,14 @@ use herald_oci::{
     CONFIG_MEDIA_TYPE, Credentials, Digest, Error, LAYER_MEDIA_TYPE, MANIFEST_MEDIA_TYPE, Options,
     Reference, pull, push,
 };
+use herald_testbed::registry::{self, Registry};
 use support::http::{self, Liar};
 use support::logs::Captured;
-use support::registry::{self, Registry};
 use support::{COMPONENT, CORE_MODULE, options, push_raw, reference, tampered};
 
 macro_rules! registry_or_skip {
     ($auth:expr) => {
-        match Registry::start($auth).await {
+        match Registry::start($auth) {
             Some(registry) => registry,
             None => return,
         }
@@ -147,12 +147,32 @@ async fn tampered_digest_is_refused_with_digest_mismatch() {
     let wrong = tampered(&digest);
 
     // An honest registry has nothing under the wrong digest: an error, and nothing cached.
-    let err = pull(&target.with_digest(wrong.clone()), &options(cache.path()))
+    // Without a tag, that is all it can say.
+    let digest_only = reference(&registry.registry(), &format!("herald/p@{wrong}"));
+    let err = pull(&digest_only, &options(cache.path()))
         .await
         .unwrap_err();
     assert!(matches!(err, Error::NotFound { .. }), "{err:?}");
     assert!(err.to_string().contains(&registry.registry()), "{err}");
     assert!(err.to_string().contains(&wrong.to_string()), "{err}");
+    // With the tag beside it, the tag's digest names what was expected and what was found.
+    let err = pull(&target.with_digest(wrong.clone()), &options(cache.path()))
+        .await
+        .unwrap_err();
+    match &err {
+        Error::TagMismatch {
+            tag,
+            expected,
+            found,
+            ..
+        } => {
+            assert_eq!(tag, "v1");
+            assert_eq!(expected, &wrong.to_string());
+            assert_eq!(found, &digest.to_string());
+        }
+        other => panic!("expected TagMismatch, got {other:?}"),
+    }
+    assert!(err.to_string().contains("digest mismatch"), "{err}");
     assert!(
         !cache
             .path()
@@ -239,7 +259,7 @@ async fn stopped_registry_still_yields_the_cached_component() {
     let pinned = target.with_digest(digest);
     let first = pull(&pinned, &options(cache.path())).await.unwrap();
 
-    registry.stop().await;
+    registry.stop();
     let cached = pull(&pinned, &options(cache.path())).await.unwrap();
     assert_eq!(cached, first);
     assert_eq!(

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use herald_runtime::{Grants, NodeContext, ProviderConfig, Runtime, RuntimeConfig};
+use herald_runtime::{Grants, NodeContext, NodeNetwork, ProviderConfig, Runtime, RuntimeConfig};
 
 /// The fixture node's annotations (cloud-provider-equinix-metal v3.3 format, fake password).
 fn equinix_node() -> NodeContext {
@@ -29,6 +29,7 @@ fn equinix_node() -> NodeContext {
         provider_id: Some("equinixmetal://a83d79c2-0d9a-4bd9-a0ad-d8cdcc900739".into()),
         annotations,
         labels: BTreeMap::new(),
+        network: NodeNetwork::default(),
     }
 }
 

@@ -40,7 +40,10 @@ pub enum LoadProblem {
     MissingMetadata,
     #[error("invalid provider metadata: {0}")]
     BadMetadata(String),
-    #[error("built for WIT herald:provider@{found}; this host supports {}", supported.join(", "))]
+    #[error(
+        "built for herald:provider@{found}; this host loads {}",
+        supported_list(supported)
+    )]
     UnsupportedWitVersion {
         found: String,
         supported: Vec<String>,
@@ -54,6 +57,22 @@ pub enum LoadProblem {
     Compile(String),
     #[error("cannot link against the host: {0}")]
     Link(String),
+}
+
+/// `herald:provider@0.1.0 and @0.2.0` (`@0.1.0, @0.2.0 and @0.3.0` for three).
+fn supported_list(supported: &[String]) -> String {
+    let mut text = String::from("herald:provider");
+    for (index, version) in supported.iter().enumerate() {
+        let separator = match index {
+            0 => "",
+            _ if index + 1 == supported.len() => " and ",
+            _ => ", ",
+        };
+        text.push_str(separator);
+        text.push('@');
+        text.push_str(version);
+    }
+    text
 }
 
 /// An operator grant (`--allow-host`) could not be parsed.

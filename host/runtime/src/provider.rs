@@ -7,9 +7,7 @@ use std::time::Duration;
 
 use wasmtime::{Engine, Store, Trap};
 
-use crate::bindings::since_v0_1_0::{ProviderPre, herald::provider::types as wit};
 use crate::config::{ProviderConfig, RuntimeConfig};
-use crate::convert::{discovery_from_wit, node_to_wit, provider_error};
 use crate::engine::EPOCH_TICK;
 use crate::errors::CallError;
 use crate::grants::Grants;
@@ -18,6 +16,7 @@ use crate::http_tap::{CallTap, HttpTap};
 use crate::metadata::ProviderMetadata;
 use crate::state::CallState;
 use crate::types::{Discovery, NodeContext};
+use crate::versioned::{Failure, VersionedPre};
 
 /// Slack on top of the epoch deadline before the wall-clock timer ends a call stuck in host I/O
 /// (the epoch only interrupts running guest code).
@@ -34,7 +33,7 @@ pub(crate) struct LoadedInner {
     metadata: ProviderMetadata,
     identity: String,
     engine: Engine,
-    pre: ProviderPre<CallState>,
+    pre: VersionedPre,
     call_deadline: Duration,
     memory_limit_bytes: usize,
 }
@@ -44,7 +43,7 @@ impl LoadedInner {
         path: PathBuf,
         metadata: ProviderMetadata,
         engine: Engine,
-        pre: ProviderPre<CallState>,
+        pre: VersionedPre,
         config: &RuntimeConfig,
     ) -> Self {
         Self {
@@ -57,13 +56,6 @@ impl LoadedInner {
             memory_limit_bytes: config.memory_limit_bytes,
         }
     }
-}
-
-/// How the guest work inside a store ended, before it is classified into a `CallError`.
-enum Failure {
-    Instantiate(wasmtime::Error),
-    Wasm(wasmtime::Error),
-    Provider(wit::ProviderError),
 }
 
 impl std::fmt::Debug for LoadedProvider {
@@ -153,9 +145,8 @@ impl LoadedProvider {
         store.epoch_deadline_trap();
         inner
             .pre
-            .instantiate_async(&mut store)
+            .instantiate_only(&mut store)
             .await
-            .map(drop)
             .map_err(|err| CallError::Instantiate {
                 provider: inner.identity.clone(),
                 message: format!("{err:#}"),
@@ -196,28 +187,7 @@ impl LoadedProvider {
         store.set_epoch_deadline(deadline_ticks(inner.call_deadline));
         store.epoch_deadline_trap();
 
-        let wit_node = node.map(node_to_wit);
-        let work = async {
-            let bindings = inner
-                .pre
-                .instantiate_async(&mut store)
-                .await
-                .map_err(Failure::Instantiate)?;
-            let api = bindings.herald_provider_peer_discovery();
-            api.call_configure(&mut store, &effective)
-                .await
-                .map_err(Failure::Wasm)?
-                .map_err(Failure::Provider)?;
-            match &wit_node {
-                None => Ok(None),
-                Some(node) => api
-                    .call_discover(&mut store, node)
-                    .await
-                    .map_err(Failure::Wasm)?
-                    .map(Some)
-                    .map_err(Failure::Provider),
-            }
-        };
+        let work = inner.pre.run(&mut store, &identity, &effective, node);
         let outcome = tokio::time::timeout(inner.call_deadline + HOST_IO_GRACE, work).await;
 
         let first_denial = denials
@@ -239,8 +209,8 @@ impl LoadedProvider {
                 deadline: inner.call_deadline,
             }),
             Ok(Ok(None)) => Ok(None),
-            Ok(Ok(Some(discovery))) => discovery_from_wit(&identity, discovery).map(Some),
-            Ok(Err(Failure::Provider(error))) => Err(provider_error(&identity, error)),
+            Ok(Ok(Some(checked))) => checked.map(Some),
+            Ok(Err(Failure::Provider(error))) => Err(error),
             Ok(Err(Failure::Instantiate(err)))
                 if !memory_exceeded && err.downcast_ref::<Trap>().is_none() =>
             {

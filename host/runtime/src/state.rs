@@ -6,7 +6,8 @@ use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
-use crate::bindings::since_v0_1_0::herald::provider::{host_log, types};
+use crate::bindings::since_v0_1_0::herald::provider as v0_1_0;
+use crate::bindings::since_v0_2_0::herald::provider as v0_2_0;
 use crate::http_guard::OutboundPolicy;
 
 /// Longest guest log message kept; the rest is cut so a guest cannot flood the logs.
@@ -61,11 +62,21 @@ impl WasiHttpView for CallState {
     }
 }
 
-impl types::Host for CallState {}
+impl v0_1_0::types::Host for CallState {}
+impl v0_2_0::types::Host for CallState {}
 
-impl host_log::Host for CallState {
-    async fn log(&mut self, level: host_log::Level, message: String) {
-        let mut message = message;
+/// A guest log line's level, whichever WIT version's `host-log` it came through.
+#[derive(Clone, Copy)]
+enum LogLevel {
+    Trace,
+    Debug,
+    Info,
+    Warn,
+    Error,
+}
+
+impl CallState {
+    fn log(&self, level: LogLevel, mut message: String) {
         if message.len() > MAX_LOG_MESSAGE {
             let mut cut = MAX_LOG_MESSAGE;
             while !message.is_char_boundary(cut) {
@@ -76,14 +87,36 @@ impl host_log::Host for CallState {
         }
         let provider = self.policy.provider.as_str();
         match level {
-            host_log::Level::Trace => tracing::trace!(provider, "{message}"),
-            host_log::Level::Debug => tracing::debug!(provider, "{message}"),
-            host_log::Level::Info => tracing::info!(provider, "{message}"),
-            host_log::Level::Warn => tracing::warn!(provider, "{message}"),
-            host_log::Level::Error => tracing::error!(provider, "{message}"),
+            LogLevel::Trace => tracing::trace!(provider, "{message}"),
+            LogLevel::Debug => tracing::debug!(provider, "{message}"),
+            LogLevel::Info => tracing::info!(provider, "{message}"),
+            LogLevel::Warn => tracing::warn!(provider, "{message}"),
+            LogLevel::Error => tracing::error!(provider, "{message}"),
         }
     }
 }
+
+/// `host-log` for one WIT version: its `level` enum mapped onto [`LogLevel`].
+macro_rules! host_log_for {
+    ($version:ident) => {
+        impl $version::host_log::Host for CallState {
+            async fn log(&mut self, level: $version::host_log::Level, message: String) {
+                use $version::host_log::Level;
+                let level = match level {
+                    Level::Trace => LogLevel::Trace,
+                    Level::Debug => LogLevel::Debug,
+                    Level::Info => LogLevel::Info,
+                    Level::Warn => LogLevel::Warn,
+                    Level::Error => LogLevel::Error,
+                };
+                CallState::log(self, level, message);
+            }
+        }
+    };
+}
+
+host_log_for!(v0_1_0);
+host_log_for!(v0_2_0);
 
 /// Memory, table and instance caps; remembers a refused growth so a following trap is reported
 /// as out-of-memory rather than a generic trap.

@@ -89,10 +89,15 @@ async fn unsupported_wit_version_is_refused() {
     match &err.problem {
         LoadProblem::UnsupportedWitVersion { found, supported } => {
             assert_eq!(found, "0.9.0");
-            assert_eq!(supported, &["0.1.0".to_string()]);
+            assert_eq!(supported, &["0.1.0".to_string(), "0.2.0".to_string()]);
         }
         other => panic!("expected UnsupportedWitVersion, got {other}"),
     }
+    let message = err.problem.to_string();
+    assert_eq!(
+        message,
+        "built for herald:provider@0.9.0; this host loads herald:provider@0.1.0 and @0.2.0"
+    );
     assert_normal_call_works(hostile()).await;
 }
 

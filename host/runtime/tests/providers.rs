@@ -26,7 +26,7 @@ fn shipped_providers_load_with_their_metadata() {
     ] {
         let provider = runtime().load(Path::new(path)).unwrap();
         assert_eq!(provider.metadata().name, name);
-        assert_eq!(provider.metadata().wit_version, "0.1.0");
+        assert_eq!(provider.metadata().wit_version, "0.2.0");
         let installed = Path::new(herald_artifacts::PROVIDER_DIR).join(format!("{name}.wasm"));
         assert!(installed.is_file(), "{} missing", installed.display());
     }

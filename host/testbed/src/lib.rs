@@ -1,5 +1,6 @@
 //! Test bed for Herald's network tests: network namespaces, veth pairs and real BGP daemons
-//! (BIRD 2, GoBGP, FRR) started inside them, with readers for their RIBs and session states.
+//! (BIRD 2, GoBGP, FRR) started inside them, with readers for their RIBs and session states;
+//! and a real OCI registry on 127.0.0.1 ([`registry::Registry`]).
 //!
 //! Blocking std APIs only; use [`Netns::run`] to run async code (a tokio runtime you build inside
 //! the closure) with its sockets in a namespace.
@@ -31,6 +32,7 @@ mod gobgp;
 mod lab;
 mod netns;
 mod process;
+pub mod registry;
 mod route;
 mod session;
 mod topology;

@@ -42,6 +42,7 @@ fn node(yaml: &str) -> NodeContext {
         provider_id: node.provider_id,
         annotations: node.annotations,
         labels: node.labels,
+        ..NodeContext::default()
     }
 }
 
@@ -73,6 +74,7 @@ fn peer(
         route_via: route_via.map(ip),
         hold_time_seconds: None,
         port: None,
+        keepalive_seconds: None,
     }
 }
 
@@ -87,7 +89,7 @@ fn provider_error(result: Result<Vec<BgpPeer>, CallError>) -> (ProviderErrorKind
 fn metadata_is_readable_from_the_component() {
     let metadata = provider().metadata();
     assert_eq!(metadata.name, "equinix-annotations");
-    assert_eq!(metadata.wit_version, "0.1.0");
+    assert_eq!(metadata.wit_version, herald_sdk::WIT_VERSION);
     assert!(metadata.hosts.is_empty());
     assert_eq!(
         metadata
@@ -218,6 +220,7 @@ async fn cherry_servers_nodes_give_multihop_peers() {
         route_via: None,
         hold_time_seconds: None,
         port: None,
+        keepalive_seconds: None,
     };
     let cases = [
         (

@@ -86,6 +86,7 @@ async fn fixture_document_gives_every_peer() {
         route_via: route_via.map(ip),
         hold_time_seconds: None,
         port: None,
+        keepalive_seconds: None,
     };
     assert_eq!(
         discovery.peers,

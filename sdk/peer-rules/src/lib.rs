@@ -36,6 +36,21 @@ pub fn check_hold_time(seconds: u16) -> Result<(), String> {
     Ok(())
 }
 
+/// A keepalive interval is at least 1 second and, when the peer sets a non-zero hold time, below
+/// it (RFC 4271 §4.4: a KEEPALIVE must arrive before the hold timer runs out). With no hold time
+/// of its own the peer gets the host's, which caps the interval to a third of it anyway.
+pub fn check_keepalive(keepalive: u16, hold_time: Option<u16>) -> Result<(), String> {
+    if keepalive == 0 {
+        return Err("keepalive 0 s: must be at least 1 second (omit it for the default)".into());
+    }
+    match hold_time {
+        Some(hold) if hold != 0 && keepalive >= hold => Err(format!(
+            "keepalive {keepalive} s: must be below the hold time ({hold} s)"
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// AS numbers a peer can never use: 0 (RFC 7607), AS_TRANS 23456 (RFC 6793) and 4294967295
 /// (RFC 7300).
 pub fn check_asn(asn: u32) -> Result<(), String> {
@@ -76,6 +91,32 @@ mod tests {
         }
         for bad in [1, 2] {
             assert!(check_hold_time(bad).unwrap_err().contains("at least 3"));
+        }
+    }
+
+    #[test]
+    fn keepalives_are_at_least_one_second_and_below_a_set_hold_time() {
+        for (keepalive, hold) in [
+            (1, None),
+            (30, None),
+            (3, Some(9)),
+            (8, Some(9)),
+            (5, Some(0)),
+        ] {
+            assert!(
+                check_keepalive(keepalive, hold).is_ok(),
+                "{keepalive} {hold:?}"
+            );
+        }
+        assert!(check_keepalive(0, None).unwrap_err().contains("at least 1"));
+        assert!(
+            check_keepalive(0, Some(90))
+                .unwrap_err()
+                .contains("at least 1")
+        );
+        for (keepalive, hold) in [(9, 9), (10, 9), (u16::MAX, 3)] {
+            let reason = check_keepalive(keepalive, Some(hold)).unwrap_err();
+            assert!(reason.contains("below the hold time"), "{reason}");
         }
     }
 

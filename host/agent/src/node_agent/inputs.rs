@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use herald_kube::{KubeEvent, NodeInfo, ObjectKey, ServiceInfo, SliceInfo};
-use herald_runtime::NodeContext;
+use herald_runtime::{NodeContext, NodeNetwork};
 
 use crate::config::PeerSpec;
 
@@ -77,6 +77,8 @@ impl Inputs {
             provider_id: node.provider_id,
             annotations: node.annotations,
             labels: node.labels,
+            // Read afresh before every provider call (node_agent/provider.rs), not watched.
+            network: NodeNetwork::default(),
         };
         let changed = !self.node_from_apiserver || context != self.node;
         self.node = context;

@@ -12,6 +12,7 @@ use serde::Serialize;
 use crate::config::{FlagSettings, PeerSpec};
 use crate::discovered::peer_spec;
 use crate::node_agent::backoff::Backoff;
+use crate::node_network::read_node_network;
 
 /// Retries after most failures: quick at first, since a CCM annotates within seconds.
 const RETRY_FIRST: Duration = Duration::from_secs(1);
@@ -118,10 +119,12 @@ impl ProviderDriver {
         }
     }
 
-    /// Starts a call in a task; its outcome arrives through `done`.
+    /// Starts a call in a task; its outcome arrives through `done`. The node's network is read
+    /// in that task just before the call, so a provider that asks to be called again (refresh
+    /// after) sees a gateway that changed meanwhile; a failed read gives it an empty network.
     pub fn start_call(
         &mut self,
-        node: NodeContext,
+        mut node: NodeContext,
         flags: Arc<FlagSettings>,
         done: tokio::sync::mpsc::Sender<(ProviderOutcome, Duration)>,
     ) {
@@ -131,6 +134,7 @@ impl ProviderDriver {
         let setup = Arc::clone(&self.setup);
         tokio::spawn(async move {
             let started = Instant::now();
+            node.network = read_node_network().await;
             let outcome = match setup
                 .provider
                 .discover(&setup.config, &setup.grants, &node)

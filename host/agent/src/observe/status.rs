@@ -47,6 +47,10 @@ pub struct PeerReport {
     pub multihop_ttl: Option<u8>,
     pub source_address: Option<String>,
     pub route_via: Option<String>,
+    /// The hold time offered and the keepalive interval configured (the session sends keepalives
+    /// at most a third of the negotiated hold time apart).
+    pub hold_time_seconds: Option<u16>,
+    pub keepalive_seconds: Option<u16>,
     pub state: String,
     pub established: bool,
     pub uptime_seconds: Option<u64>,
@@ -74,6 +78,8 @@ impl PeerReport {
                 .and_then(|spec| spec.source_address)
                 .map(|a| a.to_string()),
             route_via: spec.and_then(|spec| spec.route_via).map(|a| a.to_string()),
+            hold_time_seconds: spec.map(|spec| spec.hold_time),
+            keepalive_seconds: spec.map(|spec| spec.keepalive),
             state: state.state.clone(),
             established: state.established,
             uptime_seconds: state.uptime.map(|uptime| uptime.as_secs()),
@@ -178,5 +184,9 @@ mod tests {
         let json = serde_json::to_string(&report).unwrap();
         assert!(report.md5 && !json.contains("s3cret-md5"), "{json}");
         assert_eq!(report.uptime_seconds, Some(7));
+        assert_eq!(
+            (report.hold_time_seconds, report.keepalive_seconds),
+            (Some(30), Some(10))
+        );
     }
 }

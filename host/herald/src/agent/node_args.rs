@@ -26,9 +26,10 @@ const SERVICE_ACCOUNT_NAMESPACE: &str = "/var/run/secrets/kubernetes.io/servicea
 
 #[derive(Debug, clap::Args)]
 pub struct NodeArgs {
-    /// Provider that finds the BGP peers: a name in the providers directory (`equinix-annotations`)
-    /// or a `.wasm` path.
-    #[arg(long, env = "HERALD_PROVIDER", value_name = "NAME|PATH")]
+    /// Provider that finds the BGP peers: a name in the providers directory (`equinix-annotations`),
+    /// a `.wasm` path, or a pinned `oci://registry/repository[:tag]@sha256:<hex>` (pulled once,
+    /// verified, cached by digest; the cache serves it when the registry is down).
+    #[arg(long, env = "HERALD_PROVIDER", value_name = "NAME|PATH|OCI-REF")]
     pub provider: Option<String>,
 
     /// Provider configuration `key=value`, or `key=@file` to read the value from a file. Repeatable.

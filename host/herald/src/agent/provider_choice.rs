@@ -85,7 +85,7 @@ pub fn choose(args: &NodeArgs, env: &dyn EnvSource) -> anyhow::Result<Option<Pro
 /// Finds, compiles (or loads from the cache) and configures the provider once, so a bad file or a
 /// bad configuration stops the agent at start with a clear message.
 pub async fn load(choice: ProviderChoice, args: &NodeArgs) -> anyhow::Result<ProviderSetup> {
-    let path = locate::find_provider(&choice.provider, &args.provider_dirs)?;
+    let path = locate::resolve_provider(&choice.provider, &args.provider_dirs).await?;
     if args.provider_timeout_ms == 0 {
         bail!("--providerTimeout must be positive");
     }

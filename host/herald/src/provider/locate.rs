@@ -4,6 +4,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::bail;
 
+use super::oci::{self, RegistryArgs};
+
 /// Installed location of packaged providers (the image, distribution packages).
 pub const SYSTEM_PROVIDER_DIR: &str = "/usr/lib/herald/providers";
 
@@ -19,11 +21,24 @@ const CHECKOUT_BUILDS: &[&str] = &[
     "../../wasm32-wasip2/release",
 ];
 
+/// Where a provider argument is looked for: the provider directories for a name, a registry for
+/// an `oci://` reference.
 #[derive(Debug, clap::Args)]
 pub struct ProviderDirArgs {
     /// Directory searched first for providers given by name.
     #[arg(long, env = "HERALD_PROVIDER_DIR")]
     provider_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+}
+
+/// The one place a provider argument becomes a local file: a pinned `oci://` reference is pulled
+/// (or taken from the cache) and verified, anything else is a name or a path ([`find_provider`]).
+pub async fn resolve_provider(arg: &str, dirs: &ProviderDirArgs) -> anyhow::Result<PathBuf> {
+    if oci::is_reference(arg) {
+        return oci::pull(arg, &dirs.registry).await;
+    }
+    find_provider(arg, dirs)
 }
 
 /// A path to an existing file, or `name`/`name.wasm` in: --provider-dir (or `HERALD_PROVIDER_DIR`),
@@ -119,6 +134,7 @@ mod tests {
         std::fs::write(dir.path().join("mine.wasm"), b"x").unwrap();
         let dirs = ProviderDirArgs {
             provider_dir: Some(dir.path().to_path_buf()),
+            registry: RegistryArgs::default(),
         };
         assert_eq!(
             find_provider("mine", &dirs).unwrap(),

@@ -156,40 +156,30 @@ fn rust_files(name: &str, sdk_dependency: &str) -> Vec<File> {
     ]
 }
 
+/// The WIT version the Python template is generated against: the one herald-sdk targets, so
+/// both templates build providers for the same contract.
+const PYTHON_WIT_VERSION: &str = "0.2.0";
+
+/// One file of `wit/0.2.0` (keep in step with [`PYTHON_WIT_VERSION`]: `include_str!` needs a literal).
+macro_rules! wit_file {
+    ($path:literal) => {
+        (
+            $path,
+            include_str!(concat!("../../../../wit/0.2.0/", $path)),
+        )
+    };
+}
+
 /// The interface the Python bindings are generated from (Rust gets it through herald-sdk).
 const WIT_FILES: &[(&str, &str)] = &[
-    (
-        "provider.wit",
-        include_str!("../../../../wit/0.1.0/provider.wit"),
-    ),
-    (
-        "deps/cli.wit",
-        include_str!("../../../../wit/0.1.0/deps/cli.wit"),
-    ),
-    (
-        "deps/clocks.wit",
-        include_str!("../../../../wit/0.1.0/deps/clocks.wit"),
-    ),
-    (
-        "deps/filesystem.wit",
-        include_str!("../../../../wit/0.1.0/deps/filesystem.wit"),
-    ),
-    (
-        "deps/http.wit",
-        include_str!("../../../../wit/0.1.0/deps/http.wit"),
-    ),
-    (
-        "deps/io.wit",
-        include_str!("../../../../wit/0.1.0/deps/io.wit"),
-    ),
-    (
-        "deps/random.wit",
-        include_str!("../../../../wit/0.1.0/deps/random.wit"),
-    ),
-    (
-        "deps/sockets.wit",
-        include_str!("../../../../wit/0.1.0/deps/sockets.wit"),
-    ),
+    wit_file!("provider.wit"),
+    wit_file!("deps/cli.wit"),
+    wit_file!("deps/clocks.wit"),
+    wit_file!("deps/filesystem.wit"),
+    wit_file!("deps/http.wit"),
+    wit_file!("deps/io.wit"),
+    wit_file!("deps/random.wit"),
+    wit_file!("deps/sockets.wit"),
 ];
 
 /// The HTTP client over `wasi:http` from the netbox-bgp example, pointed at this project's module.
@@ -199,7 +189,7 @@ fn python_files(name: &str) -> Vec<File> {
     let module = name.replace('-', "_");
     let wasi_http = WASI_HTTP
         .replace("from netbox_bgp import", &format!("from {module} import"))
-        .replace("../../wit/0.1.0", "wit/");
+        .replace(&format!("../../wit/{PYTHON_WIT_VERSION}"), "wit/");
     let mut files = vec![
         file(
             format!("{module}.py"),
@@ -209,7 +199,11 @@ fn python_files(name: &str) -> Vec<File> {
         file("wasi_http.py", wasi_http),
         file(
             "metadata.json",
-            fill(template!("python/metadata.json.tmpl"), name, &[]),
+            fill(
+                template!("python/metadata.json.tmpl"),
+                name,
+                &[("wit_version", PYTHON_WIT_VERSION)],
+            ),
         ),
         file("tests/__init__.py", String::new()),
         file(

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{Context as _, bail};
-use herald_runtime::NodeContext;
+use herald_runtime::{NodeContext, NodeNetwork};
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -57,6 +57,8 @@ pub fn parse_node(text: &str) -> anyhow::Result<NodeContext> {
         provider_id: manifest.spec.and_then(|spec| spec.provider_id),
         annotations: metadata.annotations,
         labels: metadata.labels,
+        // A manifest has none; the caller reads the kernel's (node_network).
+        network: NodeNetwork::default(),
     })
 }
 

@@ -28,6 +28,7 @@ struct PeerJson {
     route_via: Option<String>,
     hold_time_seconds: Option<u16>,
     port: Option<u16>,
+    keepalive_seconds: Option<u16>,
 }
 
 pub fn render_discovery(discovery: &Discovery, format: Format) -> anyhow::Result<String> {
@@ -44,6 +45,7 @@ pub fn render_discovery(discovery: &Discovery, format: Format) -> anyhow::Result
             route_via: peer.route_via.map(|a| a.to_string()),
             hold_time_seconds: peer.hold_time_seconds,
             port: peer.port,
+            keepalive_seconds: peer.keepalive_seconds,
         })
         .collect();
     match format {
@@ -64,6 +66,7 @@ fn peer_table(peers: &[PeerJson]) -> String {
             "MULTIHOP",
             "ROUTE-VIA",
             "HOLD",
+            "KEEPALIVE",
             "PORT",
         ]
         .map(String::from),
@@ -78,10 +81,11 @@ fn peer_table(peers: &[PeerJson]) -> String {
             dash(peer.multihop_ttl.map(|t| t.to_string())),
             dash(peer.route_via.clone()),
             dash(peer.hold_time_seconds.map(|t| t.to_string())),
+            dash(peer.keepalive_seconds.map(|t| t.to_string())),
             dash(peer.port.map(|p| p.to_string())),
         ]);
     }
-    let widths: Vec<usize> = (0..9)
+    let widths: Vec<usize> = (0..rows[0].len())
         .map(|col| rows.iter().map(|row| row[col].len()).max().unwrap_or(0))
         .collect();
     let mut out = String::new();

@@ -134,7 +134,16 @@ pub const CASES: &[(&str, &str)] = &[
          --bgppeers 169.254.255.1:65530:md5-s3cr3t,169.254.255.2:65530:md5-s3cr3t \
          --image registry.example/herald",
     ),
+    (
+        "daemonset-oci-provider",
+        "daemonset --interface lo --services --inCluster \
+         --provider oci://registry.example:5000/herald/equinix-annotations:v1@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef \
+         --config prefix=metal.equinix.com --insecure-registry registry.example:5000",
+    ),
 ];
+
+/// A pinned provider reference of the right form (the digest of nothing real).
+pub const OCI_PROVIDER: &str = "oci://registry.example:5000/herald/equinix-annotations:v1@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
 /// Values in CASES that must never appear in any output.
 pub const SECRETS: &[&str] = &["s3cr3t-metal-key", "md5-s3cr3t"];

@@ -4,7 +4,6 @@
 
 pub mod http;
 pub mod logs;
-pub mod registry;
 
 use std::path::Path;
 
