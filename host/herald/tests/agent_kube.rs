@@ -1,6 +1,7 @@
 //! `herald agent` in Kubernetes mode end to end: the real binary and the real
 //! `equinix-annotations`/`equinix-metadata`/hostile components in a node namespace, a fake
-//! apiserver speaking the real wire protocol, BIRD as the Equinix-like upstream.
+//! apiserver speaking the real wire protocol, BIRD as the Equinix-like upstream; one agent takes
+//! its provider from an OCI registry's pinned digest (Debian's docker-registry on 127.0.0.1).
 //!
 //! Needs root (network namespaces): skipped with a note outside CI, fails under CI=true.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -10,6 +11,7 @@ mod process_log;
 
 use std::time::{Duration, Instant};
 
+use herald_testbed::registry::Registry;
 use herald_testbed::{PEER1_V4, PEER2_V4, poll};
 use kube_lab::*;
 use serde_json::json;
@@ -379,4 +381,67 @@ fn metadata_control_plane_vip_without_any_apiserver() {
     assert!(!lo_has(&lab, VIP));
     assert_no_secret("herald log", &plain_log(&herald));
     drop(server);
+}
+
+/// `--provider oci://…@sha256:…`: the component pulled once into the cache (here by `herald
+/// provider inspect`), then the registry stopped: the agent starts from the cache and peers.
+#[test]
+fn an_oci_provider_starts_from_the_cache_when_the_registry_is_down() {
+    let Some(lab) = KubeLab::new("kube_oci") else {
+        return;
+    };
+    let Some(mut registry) = Registry::start(false) else {
+        return;
+    };
+    let cache = tempfile::tempdir().unwrap();
+    let herald = |args: &[&str]| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_herald"))
+            .args(args)
+            .env("HERALD_CACHE_DIR", cache.path())
+            .env("DOCKER_CONFIG", cache.path())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert!(output.status.success(), "herald {args:?}: {stderr}");
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let target = format!("{}/herald/equinix-annotations:v1", registry.registry());
+    let pushed = herald(&[
+        "provider",
+        "push",
+        herald_artifacts::EQUINIX_ANNOTATIONS_COMPONENT,
+        &target,
+    ]);
+    let pinned = pushed.trim().to_owned();
+    assert!(
+        pinned.starts_with("oci://") && pinned.contains("@sha256:"),
+        "{pushed}"
+    );
+    herald(&["provider", "inspect", &pinned]);
+    registry.stop();
+
+    let birds = lab.birds(&[(PEER1_V4, "herald")]);
+    let bird = &birds[0];
+    lab.upsert_node(&equinix_annotations(&["169.254.255.1"]));
+    let cache_env = format!("HERALD_CACHE_DIR={}", cache.path().display());
+    let agent = lab.start_agent_with_env(
+        &[&cache_env],
+        &[
+            "--provider",
+            &pinned,
+            "--config",
+            "private-gateway=192.0.2.1",
+            "--controlplane",
+            "--vip",
+            VIP,
+        ],
+    );
+    wait_established(bird, "herald", &agent);
+    wait_bird(bird, "herald", &format!("{VIP}/32"), true, &agent);
+    let log = plain_log(&agent);
+    assert!(
+        log.contains("provider component from OCI") && log.contains("from=cache"),
+        "{log}"
+    );
+    terminate(&agent);
 }

@@ -21,8 +21,8 @@ const NODE: &str = concat!(
 );
 const REPOSITORY: &str = "herald/equinix-annotations";
 /// Every debug event, oci-client's and the HTTP stack's included (herald-oci's own tests check
-/// oci-client's trace output in process). Not trace: events from `log` crates pass a trace
-/// filter whatever their target, and the compiler's would take minutes to write.
+/// oci-client's trace output in process). Not trace: at trace the provider compile alone writes
+/// over 200,000 lines (wasmtime's Cranelift translator).
 const DEBUG_ALL: &str = "debug";
 
 /// A registry, or return (after a note) when docker-registry is missing; fails under CI=true.

@@ -7,7 +7,10 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use herald_runtime::{Grants, NodeContext, NodeNetwork, ProviderConfig, Runtime, RuntimeConfig};
+use herald_runtime::{
+    AddressFamily, DefaultGateway, Grants, NetworkInterface, NodeContext, NodeNetwork,
+    ProviderConfig, Runtime, RuntimeConfig,
+};
 
 /// The fixture node's annotations (cloud-provider-equinix-metal v3.3 format, fake password).
 fn equinix_node() -> NodeContext {
@@ -31,6 +34,114 @@ fn equinix_node() -> NodeContext {
         labels: BTreeMap::new(),
         network: NodeNetwork::default(),
     }
+}
+
+/// A bonded bare-metal node as netlink shows it: lo, two NICs, the bond with public and private
+/// addresses of both families, a VLAN; ECMP IPv4 default and one IPv6 default.
+fn bare_metal_network() -> NodeNetwork {
+    let interface = |name: &str, addresses: &[&str]| NetworkInterface {
+        name: name.into(),
+        up: true,
+        addresses: addresses.iter().map(|a| a.parse().unwrap()).collect(),
+    };
+    let gateway = |gateway: &str, interface: &str, metric| DefaultGateway {
+        family: AddressFamily::of(gateway.parse().unwrap()),
+        gateway: gateway.parse().unwrap(),
+        interface: Some(interface.into()),
+        metric,
+    };
+    NodeNetwork {
+        interfaces: vec![
+            interface("lo", &["127.0.0.1/8", "::1/128"]),
+            interface("enp1s0f0", &[]),
+            interface("enp1s0f1", &[]),
+            interface(
+                "bond0",
+                &[
+                    "203.0.113.10/29",
+                    "198.51.100.9/25",
+                    "2001:db8:1::2/64",
+                    "fe80::1/64",
+                ],
+            ),
+            interface("bond0.1000", &["192.0.2.2/24", "fe80::2/64"]),
+        ],
+        default_gateways: vec![
+            gateway("203.0.113.9", "bond0", 0),
+            gateway("203.0.113.11", "bond0", 0),
+            gateway("2001:db8:1::1", "bond0", 1024),
+        ],
+    }
+}
+
+/// The cost of the contract version and of the network facts: the same provider frozen at 0.1.0
+/// and built today (0.2.0), with and without a network to convert; default-gateway on that network.
+fn version_benches(c: &mut Criterion, runtime: &Runtime, tokio: &tokio::runtime::Runtime) {
+    let frozen = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/wit-0.1.0/equinix-annotations.wasm");
+    let old = runtime.load(&frozen).unwrap();
+    let new = runtime
+        .load(Path::new(herald_artifacts::EQUINIX_ANNOTATIONS_COMPONENT))
+        .unwrap();
+    let gateway = runtime
+        .load(Path::new(herald_artifacts::DEFAULT_GATEWAY_COMPONENT))
+        .unwrap();
+    let config = ProviderConfig::default();
+    let grants = Grants::none();
+    let bare = equinix_node();
+    let with_network = NodeContext {
+        network: bare_metal_network(),
+        ..equinix_node()
+    };
+    let gateway_config = ProviderConfig::from_pairs([
+        ("peer-asn", "65530"),
+        ("local-asn", "65000"),
+        ("families", "ipv4,ipv6"),
+    ]);
+    let found = tokio
+        .block_on(gateway.discover(&gateway_config, &grants, &with_network))
+        .unwrap();
+    eprintln!("default-gateway finds {} peers", found.peers.len());
+
+    let mut group = c.benchmark_group("discover by WIT version");
+    let mut case = |name: &str,
+                    provider: &herald_runtime::LoadedProvider,
+                    config: &ProviderConfig,
+                    node: &NodeContext| {
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                tokio
+                    .block_on(provider.discover(config, &grants, node))
+                    .unwrap()
+            })
+        });
+    };
+    case("equinix-annotations 0.1.0 (frozen)", &old, &config, &bare);
+    case(
+        "equinix-annotations 0.1.0 (frozen), network dropped",
+        &old,
+        &config,
+        &with_network,
+    );
+    case(
+        "equinix-annotations 0.2.0, no network",
+        &new,
+        &config,
+        &bare,
+    );
+    case(
+        "equinix-annotations 0.2.0, bare-metal network",
+        &new,
+        &config,
+        &with_network,
+    );
+    case(
+        "default-gateway 0.2.0, bare-metal network",
+        &gateway,
+        &gateway_config,
+        &with_network,
+    );
+    group.finish();
 }
 
 fn report_sizes() {
@@ -89,6 +200,8 @@ fn benches(c: &mut Criterion) {
     c.bench_function("load from the compiled-component cache", |b| {
         b.iter(|| cached.load(subject).unwrap())
     });
+
+    version_benches(c, &cached, &tokio);
 
     let mut compile = c.benchmark_group("first compile");
     compile.sample_size(10);

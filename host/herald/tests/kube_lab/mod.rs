@@ -91,6 +91,11 @@ impl KubeLab {
 
     /// `herald agent` in the node namespace, talking to the fake apiserver.
     pub fn start_agent(&self, args: &[&str]) -> Process {
+        self.start_agent_with_env(&[], args)
+    }
+
+    /// As [`KubeLab::start_agent`], with `NAME=value` pairs added to the agent's environment.
+    pub fn start_agent_with_env(&self, env: &[&str], args: &[&str]) -> Process {
         let kubeconfig = self.kubeconfig.display().to_string();
         // Providers by name come from the components built for these tests.
         let provider_dir = format!("HERALD_PROVIDER_DIR={}", herald_artifacts::PROVIDER_DIR);
@@ -98,6 +103,9 @@ impl KubeLab {
             "env",
             &provider_dir,
             "HERALD_LOG=debug,kube=info,kube_client=info,kube_runtime=info,tower=info,hyper_util=info,hyper=info,herald_runtime=info,wasmtime=info,cranelift=info",
+        ];
+        argv.extend_from_slice(env);
+        argv.extend_from_slice(&[
             env!("CARGO_BIN_EXE_herald"),
             "agent",
             "--k8sConfigPath",
@@ -112,7 +120,7 @@ impl KubeLab {
             "9",
             "--keepalive",
             "3",
-        ];
+        ]);
         argv.extend_from_slice(args);
         self.topo.node.spawn(&argv).unwrap()
     }
