@@ -286,6 +286,54 @@ mod tests {
         );
     }
 
+    /// `--registry-secret` (DaemonSet) and `--registry-config-file` (static Pod): the agent gets
+    /// `--registry-config` at the file the mount puts there.
+    #[test]
+    fn registry_credentials_reach_the_agent_as_its_registry_config() {
+        let pinned = "oci://registry.example:5000/herald/equinix-annotations:v1@sha256:\
+                      0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+        for (line, mount_path) in [
+            (
+                format!(
+                    "daemonset --interface lo --services --provider {pinned} \
+                     --config prefix=metal.equinix.com --registry-secret herald-registry"
+                ),
+                "/etc/herald/registry",
+            ),
+            (
+                format!(
+                    "pod --interface lo --vip 203.0.113.10 --controlplane --peerAddress 169.254.255.1 \
+                     --peerAS 65530 --provider {pinned} --config prefix=metal.equinix.com \
+                     --registry-config-file /etc/herald/registry.json"
+                ),
+                "/etc/herald/registry/config.json",
+            ),
+        ] {
+            let doc = manifest(&line);
+            let container = container(&doc);
+            let args = parse_agent(container);
+            common_checks(&args, container);
+            assert_eq!(args.node.provider.as_deref(), Some(pinned));
+            let registry = &args.node.provider_dirs.registry;
+            assert_eq!(
+                registry.registry_config.as_deref(),
+                Some(Path::new("/etc/herald/registry/config.json")),
+                "{line}"
+            );
+            assert!(registry.registry_username.is_none());
+            assert!(
+                container["volumeMounts"]
+                    .as_sequence()
+                    .unwrap()
+                    .iter()
+                    .any(|m| m["name"] == "registry-config"
+                        && m["mountPath"] == mount_path
+                        && m["readOnly"] == true),
+                "{line}"
+            );
+        }
+    }
+
     #[test]
     fn the_deploy_overlays_run_the_agent_as_meant() {
         let deploy = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy");

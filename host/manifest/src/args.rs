@@ -9,11 +9,13 @@ use crate::cli::AgentFlags;
 use crate::values::Listen;
 
 /// `kubeconfig`: the path inside the container, when a host kubeconfig is mounted.
+/// `registry_config`: the Docker config file inside the container, when credentials are mounted.
 /// `bgp_peers_in_args`: false when a `--bgppeers` value holds a password (it goes to env).
 pub fn agent_args(
     flags: &AgentFlags,
     roles: Roles,
     kubeconfig: Option<&str>,
+    registry_config: Option<&str>,
     bgp_peers_in_args: bool,
 ) -> Vec<String> {
     let mut args = Args(vec!["agent".to_owned()]);
@@ -48,6 +50,7 @@ pub fn agent_args(
     for registry in &flags.insecure_registry {
         args.value("--insecure-registry", registry);
     }
+    args.opt("--registry-config", registry_config);
     args.opt("--annotations", flags.annotations.as_ref());
     args.switch("--metal", flags.metal == Some(true));
     args.opt("--metalProjectID", flags.metal_project_id.as_ref());

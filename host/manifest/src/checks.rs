@@ -93,9 +93,9 @@ pub fn peer_source(flags: &AgentFlags) -> Result<Vec<PeerList>, ManifestError> {
     Ok(peers)
 }
 
-/// Whether `--provider` is a registry reference; one without a digest is refused, as the agent
-/// would refuse it (a tag can be pushed again: every node must run the same component).
-pub fn oci_provider(flags: &AgentFlags) -> Result<bool, ManifestError> {
+/// The `oci://` reference `--provider` gives, if it is one; one without a digest is refused, as
+/// the agent would refuse it (a tag can be pushed again: every node must run the same component).
+pub fn oci_provider(flags: &AgentFlags) -> Result<Option<herald_oci::Reference>, ManifestError> {
     let provider = flags.provider.as_deref().unwrap_or_default();
     if !["oci://", "http://", "https://"]
         .iter()
@@ -106,7 +106,7 @@ pub fn oci_provider(flags: &AgentFlags) -> Result<bool, ManifestError> {
                 "--insecure-registry is for an oci:// --provider; drop it or give one",
             ));
         }
-        return Ok(false);
+        return Ok(None);
     }
     let reference = herald_oci::Reference::parse(provider)
         .map_err(|err| ManifestError::value("--provider", err.to_string()))?;
@@ -119,7 +119,18 @@ pub fn oci_provider(flags: &AgentFlags) -> Result<bool, ManifestError> {
             .to_string(),
         ));
     }
-    Ok(true)
+    Ok(Some(reference))
+}
+
+/// Registry credentials (`--registry-secret`, `--registry-config-file`) serve an `oci://`
+/// provider only.
+pub fn registry_credentials(oci_provider: bool, flag: Option<&str>) -> Result<(), ManifestError> {
+    match flag {
+        Some(flag) if !oci_provider => Err(ManifestError::flags(format!(
+            "{flag} gives the registry credentials of an oci:// --provider; drop it or give one"
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// The agent's rule: duration > renew deadline > retry period > 0.
@@ -145,5 +156,26 @@ pub fn in_cluster(flags: &AgentFlags, default: bool) -> Result<bool, ManifestErr
         (Some(explicit), _) => Ok(explicit),
         (None, Some(_)) => Ok(false),
         (None, None) => Ok(default),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registry_credentials_need_an_oci_provider() {
+        assert_eq!(
+            registry_credentials(true, Some("--registry-secret")),
+            Ok(())
+        );
+        assert_eq!(registry_credentials(false, None), Ok(()));
+        for flag in ["--registry-secret", "--registry-config-file"] {
+            let Err(ManifestError::Flags(message)) = registry_credentials(false, Some(flag)) else {
+                panic!("{flag} without an oci:// provider was accepted");
+            };
+            assert!(message.starts_with(flag), "{message}");
+            assert!(message.contains("oci:// --provider"), "{message}");
+        }
     }
 }

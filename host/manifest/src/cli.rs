@@ -7,7 +7,9 @@
 use clap::ArgAction;
 use clap::builder::BoolishValueParser;
 
-use crate::values::{Listen, parse_absolute_path, parse_config_pair, parse_listen, parse_vip};
+use crate::values::{
+    Listen, parse_absolute_path, parse_config_pair, parse_listen, parse_secret_name, parse_vip,
+};
 
 #[derive(Clone, Debug, clap::Subcommand)]
 pub enum ManifestCommand {
@@ -23,6 +25,12 @@ pub enum ManifestCommand {
 pub struct PodFlags {
     #[command(flatten)]
     pub agent: AgentFlags,
+
+    /// Host file with the registry credentials of an `oci://` provider (a Docker config.json
+    /// with inline `auths`), mounted read-only at /etc/herald/registry/config.json and given to
+    /// the agent as --registry-config. A static Pod cannot read Secrets.
+    #[arg(long = "registry-config-file", value_name = "FILE", value_parser = parse_absolute_path)]
+    pub registry_config_file: Option<String>,
 }
 
 #[derive(Clone, Debug, clap::Args)]
@@ -35,6 +43,12 @@ pub struct DaemonSetFlags {
     #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true,
           default_missing_value = "true", action = ArgAction::Set, value_parser = BoolishValueParser::new())]
     pub taint: Option<bool>,
+
+    /// Secret (type kubernetes.io/dockerconfigjson, in kube-system) with the registry credentials
+    /// of an `oci://` provider: its key .dockerconfigjson is mounted read-only as
+    /// /etc/herald/registry/config.json and given to the agent as --registry-config.
+    #[arg(long = "registry-secret", value_name = "NAME", value_parser = parse_secret_name)]
+    pub registry_secret: Option<String>,
 }
 
 #[derive(Clone, Debug, clap::Args)]

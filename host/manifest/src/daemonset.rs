@@ -1,7 +1,7 @@
 //! `herald manifest daemonset`: DaemonSet `herald-ds`, the Pod spec of `pod_spec` with the
 //! ServiceAccount, rolled one node at a time, optionally pinned to control-plane nodes.
 
-use crate::mounts::{CCM_SECRET, CCM_SECRET_KEY, Source};
+use crate::mounts::{CCM_SECRET, CCM_SECRET_KEY, DOCKER_CONFIG_KEY, REGISTRY_DIR, Source};
 use crate::plan::Plan;
 use crate::pod::NAMESPACE;
 use crate::pod_spec::pod_spec;
@@ -112,14 +112,36 @@ pub fn header(plan: &Plan) -> Vec<String> {
         "Runs on every node without a NoSchedule taint; add --taint for control-plane nodes only."
             .to_owned()
     });
-    if plan
-        .mounts
-        .iter()
-        .any(|m| matches!(&m.source, Source::SecretKey { secret, .. } if secret == CCM_SECRET))
-    {
+    if plan.mounts.iter().any(|m| {
+        matches!(&m.source, Source::SecretKey { secret, key, .. }
+            if secret == CCM_SECRET && key == CCM_SECRET_KEY)
+    }) {
         lines.push(format!(
             "Reads the Equinix CCM's Secret {NAMESPACE}/{CCM_SECRET} (key {CCM_SECRET_KEY}): install the CCM first."
         ));
+    }
+    if let Some(credentials) = &plan.registry_credentials {
+        let (registry, secret) = (&credentials.registry, &credentials.source);
+        lines.extend([
+            String::new(),
+            format!(
+                "Registry credentials for {registry}: Secret {NAMESPACE}/{secret} (type"
+            ),
+            format!(
+                "kubernetes.io/dockerconfigjson, key {DOCKER_CONFIG_KEY}), mounted read-only at"
+            ),
+            format!(
+                "{REGISTRY_DIR}. Create it before applying (values from your shell, not this file):"
+            ),
+            format!("  kubectl -n {NAMESPACE} create secret docker-registry {secret} \\"),
+            format!(
+                "    --docker-server={registry} --docker-username=\"$REGISTRY_USER\" --docker-password=\"$REGISTRY_TOKEN\""
+            ),
+            "or from a config.json with inline auths (credential helpers are not run):".to_owned(),
+            format!(
+                "  kubectl -n {NAMESPACE} create secret docker-registry {secret} --from-file={DOCKER_CONFIG_KEY}=config.json"
+            ),
+        ]);
     }
     lines.extend(secrets::instructions(&plan.secrets, plan.workload));
     lines

@@ -33,7 +33,15 @@ pub struct Rendered {
 pub fn render(command: &ManifestCommand) -> Result<Rendered, ManifestError> {
     match command {
         ManifestCommand::Pod(flags) => {
-            let plan = plan::plan(plan::Workload::Pod, &flags.agent, false)?;
+            let plan = plan::plan(
+                plan::Workload::Pod,
+                &flags.agent,
+                false,
+                flags
+                    .registry_config_file
+                    .as_deref()
+                    .map(plan::RegistryAuth::HostFile),
+            )?;
             Ok(Rendered {
                 yaml: yaml::write_documents(&pod::header(&plan), &[pod::document(&plan)]),
                 notes: plan.notes,
@@ -41,7 +49,15 @@ pub fn render(command: &ManifestCommand) -> Result<Rendered, ManifestError> {
         }
         ManifestCommand::Daemonset(flags) => {
             let taint = flags.taint.unwrap_or(false);
-            let plan = plan::plan(plan::Workload::DaemonSet, &flags.agent, taint)?;
+            let plan = plan::plan(
+                plan::Workload::DaemonSet,
+                &flags.agent,
+                taint,
+                flags
+                    .registry_secret
+                    .as_deref()
+                    .map(plan::RegistryAuth::Secret),
+            )?;
             Ok(Rendered {
                 yaml: yaml::write_documents(
                     &daemonset::header(&plan),

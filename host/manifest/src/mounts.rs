@@ -12,6 +12,14 @@ pub const DEFAULT_HOST_KUBECONFIG: &str = "/etc/kubernetes/admin.conf";
 /// same path; the agent finds it through `HERALD_CACHE_DIR`.
 pub const CACHE_DIR: &str = "/var/cache/herald";
 
+/// Where the registry credentials of an `oci://` provider are mounted (`--registry-secret`: the
+/// Secret's directory; `--registry-config-file`: the host file), and the file the agent reads.
+pub const REGISTRY_DIR: &str = "/etc/herald/registry";
+pub const REGISTRY_CONFIG_FILE: &str = "config.json";
+pub const REGISTRY_CONFIG: &str = "/etc/herald/registry/config.json";
+/// The key of a `kubernetes.io/dockerconfigjson` Secret (as for imagePullSecrets).
+pub const DOCKER_CONFIG_KEY: &str = ".dockerconfigjson";
+
 /// The Equinix CCM's Secret holding `cloud-sa.json` (namespace kube-system).
 pub const CCM_SECRET: &str = "metal-cloud-config";
 pub const CCM_SECRET_KEY: &str = "cloud-sa.json";
@@ -93,6 +101,20 @@ impl Mounts {
                 secret: CCM_SECRET.to_owned(),
                 key: CCM_SECRET_KEY.to_owned(),
                 file: file.to_owned(),
+            },
+        })
+    }
+
+    /// A `kubernetes.io/dockerconfigjson` Secret over [`REGISTRY_DIR`], its key as
+    /// [`REGISTRY_CONFIG_FILE`] (so the agent reads [`REGISTRY_CONFIG`]).
+    pub fn registry_secret(&mut self, name: &str, secret: &str) -> Result<(), ManifestError> {
+        self.add(Mount {
+            name: name.to_owned(),
+            mount_path: REGISTRY_DIR.to_owned(),
+            source: Source::SecretKey {
+                secret: secret.to_owned(),
+                key: DOCKER_CONFIG_KEY.to_owned(),
+                file: REGISTRY_CONFIG_FILE.to_owned(),
             },
         })
     }

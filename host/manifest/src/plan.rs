@@ -5,7 +5,9 @@ use crate::checks;
 use crate::cli::AgentFlags;
 use crate::error::ManifestError;
 use crate::image::{self, Image};
-use crate::mounts::{CACHE_DIR, DEFAULT_HOST_KUBECONFIG, KUBECONFIG_IN_CONTAINER, Mount, Mounts};
+use crate::mounts::{
+    CACHE_DIR, DEFAULT_HOST_KUBECONFIG, KUBECONFIG_IN_CONTAINER, Mount, Mounts, REGISTRY_CONFIG,
+};
 use crate::secrets::{self, BGP_PEERS, METAL_KEY, PEER_PASS, SecretKind};
 use crate::values::Listen;
 
@@ -35,6 +37,32 @@ pub enum EnvValue {
     },
 }
 
+/// Where the agent's registry credentials come from; the manifest names them, never holds them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RegistryAuth<'a> {
+    /// `--registry-secret NAME` (DaemonSet): a `kubernetes.io/dockerconfigjson` Secret.
+    Secret(&'a str),
+    /// `--registry-config-file FILE` (static Pod): a host file, a Docker config.json.
+    HostFile(&'a str),
+}
+
+impl RegistryAuth<'_> {
+    fn flag(self) -> &'static str {
+        match self {
+            RegistryAuth::Secret(_) => "--registry-secret",
+            RegistryAuth::HostFile(_) => "--registry-config-file",
+        }
+    }
+}
+
+/// For the header: the registry an `oci://` provider is pulled from, and the Secret name or host
+/// file holding its credentials.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RegistryCredentials {
+    pub registry: String,
+    pub source: String,
+}
+
 /// Everything the documents need.
 #[derive(Debug)]
 pub struct Plan {
@@ -52,16 +80,25 @@ pub struct Plan {
     /// The host kubeconfig mounted (for the header), when not in-cluster.
     pub host_kubeconfig: Option<String>,
     pub secrets: Vec<&'static SecretKind>,
+    /// `--registry-secret` / `--registry-config-file`, mounted and given as --registry-config.
+    pub registry_credentials: Option<RegistryCredentials>,
     /// For stderr: decisions the operator should know about. Never a secret value.
     pub notes: Vec<String>,
 }
 
-pub fn plan(workload: Workload, flags: &AgentFlags, taint: bool) -> Result<Plan, ManifestError> {
+pub fn plan(
+    workload: Workload,
+    flags: &AgentFlags,
+    taint: bool,
+    registry_auth: Option<RegistryAuth<'_>>,
+) -> Result<Plan, ManifestError> {
     let mut notes = Vec::new();
     let roles = checks::roles(flags, &mut notes)?;
     let peer_lists = checks::peer_source(flags)?;
     checks::election(flags)?;
-    let oci_provider = checks::oci_provider(flags)?;
+    let oci_reference = checks::oci_provider(flags)?;
+    let oci_provider = oci_reference.is_some();
+    checks::registry_credentials(oci_provider, registry_auth.map(RegistryAuth::flag))?;
     let in_cluster = checks::in_cluster(flags, workload == Workload::DaemonSet)?;
 
     let mut secrets: Vec<&'static SecretKind> = Vec::new();
@@ -112,6 +149,25 @@ pub fn plan(workload: Workload, flags: &AgentFlags, taint: bool) -> Result<Plan,
              when the registry is down"
         ));
     }
+    let registry_credentials = match (&oci_reference, registry_auth) {
+        (Some(reference), Some(auth)) => {
+            let source = match auth {
+                RegistryAuth::Secret(secret) => {
+                    mounts.registry_secret("registry-config", secret)?;
+                    secret
+                }
+                RegistryAuth::HostFile(path) => {
+                    mounts.host_file("registry-config", path, REGISTRY_CONFIG)?;
+                    path
+                }
+            };
+            Some(RegistryCredentials {
+                registry: reference.registry().to_owned(),
+                source: source.to_owned(),
+            })
+        }
+        _ => None,
+    };
 
     let control_plane_only = workload == Workload::DaemonSet && (taint || roles.control_plane);
     if workload == Workload::DaemonSet && roles.control_plane && !taint {
@@ -150,7 +206,13 @@ pub fn plan(workload: Workload, flags: &AgentFlags, taint: bool) -> Result<Plan,
     Ok(Plan {
         workload,
         image: image::resolve(flags.image.as_deref()),
-        args: crate::args::agent_args(flags, roles, kubeconfig_arg, !peers_hold_passwords),
+        args: crate::args::agent_args(
+            flags,
+            roles,
+            kubeconfig_arg,
+            registry_credentials.as_ref().map(|_| REGISTRY_CONFIG),
+            !peers_hold_passwords,
+        ),
         env,
         mounts: mounts.into_vec(),
         in_cluster,
@@ -158,6 +220,7 @@ pub fn plan(workload: Workload, flags: &AgentFlags, taint: bool) -> Result<Plan,
         control_plane_only,
         host_kubeconfig,
         secrets,
+        registry_credentials,
         notes,
     })
 }

@@ -1,6 +1,7 @@
 //! `herald manifest pod`: a static Pod for the kubelet's manifest directory of each
 //! control-plane node (or, with `--inCluster`, a plain Pod to apply).
 
+use crate::mounts::REGISTRY_CONFIG;
 use crate::plan::Plan;
 use crate::pod_spec::pod_spec;
 use crate::secrets;
@@ -59,6 +60,17 @@ pub fn header(plan: &Plan) -> Vec<String> {
             "cannot use a ServiceAccount: apply this one with kubectl, or drop --inCluster."
                 .to_owned(),
         ]),
+    }
+    if let Some(credentials) = &plan.registry_credentials {
+        let (registry, file) = (&credentials.registry, &credentials.source);
+        lines.extend([
+            String::new(),
+            format!("Registry credentials for {registry}: the host's {file}, mounted read-only"),
+            format!("at {REGISTRY_CONFIG}: a Docker config.json with an inline `auths` entry"),
+            "(credential helpers are not run). Put it on each node first, root-only; a missing file"
+                .to_owned(),
+            "stops the Pod. The file never reaches the apiserver.".to_owned(),
+        ]);
     }
     lines.extend(secrets::instructions(&plan.secrets, plan.workload));
     lines

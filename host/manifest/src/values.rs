@@ -34,6 +34,25 @@ pub fn parse_absolute_path(text: &str) -> Result<String, String> {
     Ok(text.to_owned())
 }
 
+/// A Secret's name (a DNS subdomain: lowercase letters, digits, `-` and `.`, at most 253
+/// characters, starting and ending with a letter or digit), so the apiserver accepts the DaemonSet.
+pub fn parse_secret_name(text: &str) -> Result<String, String> {
+    let valid_char = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.';
+    let alnum = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit();
+    let ok = !text.is_empty()
+        && text.len() <= 253
+        && text.chars().all(valid_char)
+        && text.starts_with(alnum)
+        && text.ends_with(alnum);
+    if !ok {
+        return Err(format!(
+            "{text:?} is not a Secret name (lowercase letters, digits, '-' and '.', \
+             starting and ending with a letter or digit, at most 253 characters)"
+        ));
+    }
+    Ok(text.to_owned())
+}
+
 /// `KEY=VALUE` or `KEY=@FILE` (the agent's `--config`).
 pub fn parse_config_pair(text: &str) -> Result<String, String> {
     match text.split_once('=') {
@@ -172,6 +191,18 @@ mod tests {
                 .unwrap_err()
                 .contains("AS number")
         );
+    }
+
+    #[test]
+    fn secret_names_are_dns_subdomains() {
+        assert_eq!(
+            parse_secret_name("herald-registry").unwrap(),
+            "herald-registry"
+        );
+        assert_eq!(parse_secret_name("a.b-1").unwrap(), "a.b-1");
+        for bad in ["", "Herald", "-x", "x-", "a_b", "a/b", &"a".repeat(254)] {
+            assert!(parse_secret_name(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -485,3 +485,121 @@ fn an_oci_provider_without_a_digest_is_refused_saying_why() {
         .to_string();
     assert!(error.contains("--insecure-registry"), "{error}");
 }
+
+#[test]
+fn registry_credentials_are_mounted_and_given_as_registry_config() {
+    let doc = document(
+        &render_line(&format!(
+            "daemonset --services --provider {} --registry-secret herald-registry",
+            common::OCI_PROVIDER
+        ))
+        .yaml,
+    );
+    assert!(
+        args(&doc).contains(&"--registry-config=/etc/herald/registry/config.json".to_owned()),
+        "{:?}",
+        args(&doc)
+    );
+    let spec = pod_spec(&doc);
+    let volume = spec["volumes"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == "registry-config")
+        .unwrap();
+    assert_eq!(volume["secret"]["secretName"], "herald-registry");
+    assert_eq!(volume["secret"]["items"][0]["key"], ".dockerconfigjson");
+    assert_eq!(volume["secret"]["items"][0]["path"], "config.json");
+    let mount = spec["containers"][0]["volumeMounts"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == "registry-config")
+        .unwrap();
+    assert_eq!(mount["mountPath"], "/etc/herald/registry");
+    assert_eq!(mount["readOnly"], true);
+
+    let pod = document(
+        &render_line(&format!(
+            "pod --services --provider {} --registry-config-file /etc/herald/registry.json",
+            common::OCI_PROVIDER
+        ))
+        .yaml,
+    );
+    assert!(args(&pod).contains(&"--registry-config=/etc/herald/registry/config.json".to_owned()));
+    let spec = pod_spec(&pod);
+    let volume = spec["volumes"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == "registry-config")
+        .unwrap();
+    assert_eq!(volume["hostPath"]["path"], "/etc/herald/registry.json");
+    assert_eq!(volume["hostPath"]["type"], "File");
+    let mount = spec["containers"][0]["volumeMounts"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == "registry-config")
+        .unwrap();
+    assert_eq!(mount["mountPath"], "/etc/herald/registry/config.json");
+    assert_eq!(mount["readOnly"], true);
+}
+
+#[test]
+fn registry_credentials_without_an_oci_provider_are_refused() {
+    for (line, flag) in [
+        (
+            "daemonset --services --annotations x --registry-secret herald-registry",
+            "--registry-secret",
+        ),
+        (
+            "daemonset --services --provider equinix-annotations --registry-secret r",
+            "--registry-secret",
+        ),
+        (
+            "pod --services --peerAddress 169.254.255.1 --peerAS 65530 \
+             --registry-config-file /etc/herald/registry.json",
+            "--registry-config-file",
+        ),
+        (
+            "pod --services --provider /usr/lib/herald/providers/mine.wasm \
+             --registry-config-file /etc/herald/registry.json",
+            "--registry-config-file",
+        ),
+    ] {
+        let error = try_render(line).unwrap_err().to_string();
+        assert!(error.contains(flag), "{line}: {error}");
+        assert!(error.contains("oci://"), "{line}: {error}");
+    }
+}
+
+#[test]
+fn registry_credential_flags_belong_to_their_workload() {
+    // A static Pod cannot read a Secret; a DaemonSet takes the Secret, not a host file.
+    let oci = common::OCI_PROVIDER;
+    assert!(
+        clap_error(&format!(
+            "pod --services --provider {oci} --registry-secret r"
+        ))
+        .contains("--registry-secret")
+    );
+    assert!(
+        clap_error(&format!(
+            "daemonset --services --provider {oci} --registry-config-file /etc/r.json"
+        ))
+        .contains("--registry-config-file")
+    );
+    assert!(
+        clap_error(&format!(
+            "daemonset --services --provider {oci} --registry-secret Not_A_Name"
+        ))
+        .contains("not a Secret name")
+    );
+    assert!(
+        clap_error(&format!(
+            "pod --services --provider {oci} --registry-config-file registry.json"
+        ))
+        .contains("absolute path")
+    );
+}

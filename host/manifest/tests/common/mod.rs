@@ -140,6 +140,19 @@ pub const CASES: &[(&str, &str)] = &[
          --provider oci://registry.example:5000/herald/equinix-annotations:v1@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef \
          --config prefix=metal.equinix.com --insecure-registry registry.example:5000",
     ),
+    (
+        "daemonset-oci-registry-secret",
+        "daemonset --interface lo --services --inCluster \
+         --provider oci://registry.example:5000/herald/equinix-annotations:v1@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef \
+         --config prefix=metal.equinix.com --registry-secret herald-registry",
+    ),
+    (
+        "pod-oci-registry-config-file",
+        "pod --interface lo --vip 203.0.113.10 --controlplane --peerAddress 169.254.255.1 \
+         --peerAS 65530 \
+         --provider oci://registry.example:5000/herald/equinix-annotations:v1@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef \
+         --config prefix=metal.equinix.com --registry-config-file /etc/herald/registry.json",
+    ),
 ];
 
 /// A pinned provider reference of the right form (the digest of nothing real).
