@@ -160,8 +160,12 @@ async fn examine(args: &DoctorArgs, setup: &Setup) -> anyhow::Result<Report> {
     } = setup;
     let pairs = pairs.clone();
     let (mut node, node_source) = read_node(args).await?;
-    // The provider sees the network the agent's call would: this namespace's, read now.
-    node.network = herald_agent::node_network::read_node_network().await;
+    // One read serves both the route checks and the provider, which sees the network the
+    // agent's call would: this namespace's, read now.
+    let net = herald_net::inspect::snapshot()
+        .await
+        .context("reading the node's routes and addresses over netlink")?;
+    node.network = herald_agent::node_network::node_network(&net);
     let prefix = pairs
         .iter()
         .rev()
@@ -199,9 +203,6 @@ async fn examine(args: &DoctorArgs, setup: &Setup) -> anyhow::Result<Report> {
             )
         }
     };
-    let net = herald_net::inspect::snapshot()
-        .await
-        .context("reading the node's routes and addresses over netlink")?;
     let agent = match &args.agent {
         Some(url) => Some((url.to_string(), agent_outcome(url).await)),
         None => None,
