@@ -2,6 +2,31 @@
 //! its types to and from the host's (`types.rs`); the checks on what a provider returns live here
 //! once, on [`RawPeer`], so every version is held to the same rules.
 
+/// `provider_error` and `discovery_from_wit` for the version module it is invoked in: every
+/// version so far has the same `provider-error` variants and `discovery` record, so only the
+/// `wit` path (resolved where the macro is invoked) differs. A version that changes either
+/// writes its own instead.
+macro_rules! same_errors_and_discovery {
+    () => {
+        pub(crate) fn provider_error(identity: &str, error: wit::ProviderError) -> CallError {
+            let (kind, message) = match error {
+                wit::ProviderError::NotReady(m) => (ProviderErrorKind::NotReady, m),
+                wit::ProviderError::InvalidInput(m) => (ProviderErrorKind::InvalidInput, m),
+                wit::ProviderError::Unreachable(m) => (ProviderErrorKind::Unreachable, m),
+                wit::ProviderError::Unauthorized(m) => (ProviderErrorKind::Unauthorized, m),
+            };
+            super::provider_error(identity, kind, message)
+        }
+
+        pub(crate) fn discovery_from_wit(
+            identity: &str,
+            discovery: wit::Discovery,
+        ) -> Result<Discovery, CallError> {
+            super::discovery(identity, discovery.peers, discovery.refresh_after_seconds)
+        }
+    };
+}
+
 pub(crate) mod v0_1_0;
 pub(crate) mod v0_2_0;
 

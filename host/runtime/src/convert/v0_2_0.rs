@@ -49,22 +49,7 @@ fn network_to_wit(network: &NodeNetwork) -> wit::NodeNetwork {
     }
 }
 
-pub(crate) fn provider_error(identity: &str, error: wit::ProviderError) -> CallError {
-    let (kind, message) = match error {
-        wit::ProviderError::NotReady(m) => (ProviderErrorKind::NotReady, m),
-        wit::ProviderError::InvalidInput(m) => (ProviderErrorKind::InvalidInput, m),
-        wit::ProviderError::Unreachable(m) => (ProviderErrorKind::Unreachable, m),
-        wit::ProviderError::Unauthorized(m) => (ProviderErrorKind::Unauthorized, m),
-    };
-    super::provider_error(identity, kind, message)
-}
-
-pub(crate) fn discovery_from_wit(
-    identity: &str,
-    discovery: wit::Discovery,
-) -> Result<Discovery, CallError> {
-    super::discovery(identity, discovery.peers, discovery.refresh_after_seconds)
-}
+same_errors_and_discovery!();
 
 impl From<wit::BgpPeer> for RawPeer {
     fn from(peer: wit::BgpPeer) -> Self {
