@@ -20,6 +20,15 @@ fn pod_spec(doc: &Value) -> &Value {
     }
 }
 
+/// The entry called `name` of a list of named objects (volumes, volumeMounts, env).
+fn named<'a>(list: &'a Value, name: &str) -> &'a Value {
+    list.as_sequence()
+        .unwrap()
+        .iter()
+        .find(|entry| entry["name"] == name)
+        .unwrap_or_else(|| panic!("no {name:?} in {list:?}"))
+}
+
 fn args(doc: &Value) -> Vec<String> {
     pod_spec(doc)["containers"][0]["args"]
         .as_sequence()
@@ -423,12 +432,7 @@ fn an_oci_provider_gets_the_cache_volume_and_passes_through() {
         "the cache is written: {mount:?}"
     );
     let env = &spec["containers"][0]["env"];
-    let cache = env
-        .as_sequence()
-        .unwrap()
-        .iter()
-        .find(|var| var["name"] == "HERALD_CACHE_DIR")
-        .unwrap();
+    let cache = named(env, "HERALD_CACHE_DIR");
     assert_eq!(cache["value"], "/var/cache/herald");
     assert!(
         rendered
@@ -447,11 +451,7 @@ fn an_oci_provider_gets_the_cache_volume_and_passes_through() {
         ))
         .yaml,
     );
-    let volumes = pod_spec(&pod)["volumes"].as_sequence().unwrap();
-    let cache = volumes
-        .iter()
-        .find(|volume| volume["name"] == "provider-cache")
-        .unwrap();
+    let cache = named(&pod_spec(&pod)["volumes"], "provider-cache");
     assert_eq!(cache["hostPath"]["type"], "DirectoryOrCreate");
     assert!(env_names(&pod).contains(&"HERALD_CACHE_DIR".to_owned()));
 }
@@ -501,21 +501,11 @@ fn registry_credentials_are_mounted_and_given_as_registry_config() {
         args(&doc)
     );
     let spec = pod_spec(&doc);
-    let volume = spec["volumes"]
-        .as_sequence()
-        .unwrap()
-        .iter()
-        .find(|v| v["name"] == "registry-config")
-        .unwrap();
+    let volume = named(&spec["volumes"], "registry-config");
     assert_eq!(volume["secret"]["secretName"], "herald-registry");
     assert_eq!(volume["secret"]["items"][0]["key"], ".dockerconfigjson");
     assert_eq!(volume["secret"]["items"][0]["path"], "config.json");
-    let mount = spec["containers"][0]["volumeMounts"]
-        .as_sequence()
-        .unwrap()
-        .iter()
-        .find(|m| m["name"] == "registry-config")
-        .unwrap();
+    let mount = named(&spec["containers"][0]["volumeMounts"], "registry-config");
     assert_eq!(mount["mountPath"], "/etc/herald/registry");
     assert_eq!(mount["readOnly"], true);
 
@@ -528,20 +518,10 @@ fn registry_credentials_are_mounted_and_given_as_registry_config() {
     );
     assert!(args(&pod).contains(&"--registry-config=/etc/herald/registry/config.json".to_owned()));
     let spec = pod_spec(&pod);
-    let volume = spec["volumes"]
-        .as_sequence()
-        .unwrap()
-        .iter()
-        .find(|v| v["name"] == "registry-config")
-        .unwrap();
+    let volume = named(&spec["volumes"], "registry-config");
     assert_eq!(volume["hostPath"]["path"], "/etc/herald/registry.json");
     assert_eq!(volume["hostPath"]["type"], "File");
-    let mount = spec["containers"][0]["volumeMounts"]
-        .as_sequence()
-        .unwrap()
-        .iter()
-        .find(|m| m["name"] == "registry-config")
-        .unwrap();
+    let mount = named(&spec["containers"][0]["volumeMounts"], "registry-config");
     assert_eq!(mount["mountPath"], "/etc/herald/registry/config.json");
     assert_eq!(mount["readOnly"], true);
 }
